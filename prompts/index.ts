@@ -1,0 +1,11 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import * as migrationWorkflow from "./migration-workflow.js";
+
+/** The prompt registry: the only place that decides which prompts the server offers. */
+const PROMPTS = [migrationWorkflow];
+
+export const PROMPT_NAMES = PROMPTS.map((p) => p.name);
+
+export function registerPrompts(server: McpServer): void {
+  for (const prompt of PROMPTS) prompt.register(server);
+}

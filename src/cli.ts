@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { printConfig } from "./cli/config.js";
+import { fail, out } from "./cli/output.js";
+import { serveStdio } from "./cli/serve.js";
+import { leasesCommand, releaseCommand, reserveCommand } from "./cli/slots.js";
+import { InputError } from "./errors.js";
+import { createLogger } from "./log.js";
+import { VERSION } from "./version.js";
+import { Workspace } from "./workspace.js";
+
+const USAGE = `mai-gate ${VERSION}: migration slots, dry runs and a completion gate for parallel workers
+
+Usage:
+  mai-gate serve [--config PATH]               MCP server over stdio (run it in the worker's worktree)
+  mai-gate config [--json]                      print the effective configuration, or what is wrong with it
+  mai-gate reserve NAME [--count N] [--json]    reserve the next migration version for NAME
+  mai-gate leases [--all] [--worker W] [--json] list leases with their state and any conflicts
+  mai-gate release LEASE_ID --reason TEXT       give a lease back (head: any lease)
+
+Options:
+  --config PATH   read this file instead of mai-gate.yaml on the main branch
+  -h, --help      this text
+  --version       the version
+
+Environment: MAI_WORKER, MAI_ROLE (worker|head|tester), MAI_GATE_STATE, MAI_GATE_MAIN, MAI_GATE_LOG.
+Exit codes: 0 success, 1 the command failed (the message says why), 2 bad usage.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: "string" },
+      json: { type: "boolean", default: false },
+      all: { type: "boolean", default: false },
+      worker: { type: "string" },
+      count: { type: "string" },
+      reason: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+      version: { type: "boolean", default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.version) {
+    out(VERSION);
+    return 0;
+  }
+  if (values.help || !command || command === "help") {
+    out(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const logger = createLogger();
+  if (command === "serve") {
+    await serveStdio({ configPath: values.config, logger });
+    return -1;
+  }
+  const ws = new Workspace({
+    cwd: process.cwd(),
+    env: process.env,
+    logger,
+    ...(values.config ? { configPath: values.config } : {}),
+  });
+  try {
+    switch (command) {
+      case "config":
+        await printConfig(ws, { json: values.json });
+        return 0;
+      case "reserve": {
+        const name = rest[0];
+        if (!name) throw new InputError("reserve needs a NAME", "mai-gate reserve add_user_email");
+        const count = values.count === undefined ? undefined : Number(values.count);
+        await reserveCommand(ws, name, { ...(count === undefined ? {} : { count }), json: values.json });
+        return 0;
+      }
+      case "leases":
+        await leasesCommand(ws, {
+          json: values.json,
+          all: values.all,
+          ...(values.worker ? { worker: values.worker } : {}),
+        });
+        return 0;
+      case "release": {
+        const id = rest[0];
+        if (!id || !values.reason) throw new InputError("release needs LEASE_ID and --reason TEXT");
+        await releaseCommand(ws, id, values.reason, { json: values.json });
+        return 0;
+      }
+      default:
+        process.stderr.write(`mai-gate: unknown command "${command}"\n\n${USAGE}\n`);
+        return 2;
+    }
+  } finally {
+    await ws.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    const usage = err instanceof TypeError && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    process.exitCode = fail(err, usage ? 2 : 1);
+  },
+);

@@ -1,0 +1,89 @@
+import { readFile } from "node:fs/promises";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { ConfigError } from "../errors.js";
+import { type EnvRef, resolveEnvRefs } from "./env-refs.js";
+import { type Config, configSchema } from "./schema.js";
+
+export const CONFIG_FILE = "mai-gate.yaml";
+
+export type ConfigSource = { kind: "file"; path: string } | { kind: "git"; ref: string; sha: string };
+
+export interface LoadedConfig {
+  config: Config;
+  source: ConfigSource;
+  envRefs: EnvRef[];
+}
+
+/** Parses and validates the text of a `mai-gate.yaml`; every problem names its key. */
+export function parseConfig(
+  text: string,
+  env: Record<string, string | undefined>,
+  source: ConfigSource,
+): LoadedConfig {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const line = first.linePos?.[0]?.line;
+    throw new ConfigError(
+      "",
+      `not valid YAML${line ? ` (line ${line})` : ""}: ${first.message.split("\n")[0]}`,
+      {
+        hint: `Fix ${describeSource(source)} and try again; \`mai-gate config\` shows what is read.`,
+      },
+    );
+  }
+  const raw: unknown = doc.toJS();
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError("", "must be a mapping of keys (see the config reference in the README)", {
+      hint: `Fix ${describeSource(source)}.`,
+    });
+  }
+  const { value, refs } = resolveEnvRefs(raw, env);
+  const parsed = configSchema.safeParse(value);
+  if (!parsed.success) throw configIssueError(parsed.error, refs, source);
+  return { config: parsed.data, source, envRefs: refs };
+}
+
+function configIssueError(error: z.ZodError, refs: EnvRef[], source: ConfigSource): ConfigError {
+  const problems = error.issues.map((issue) => {
+    const key = issue.path.join(".");
+    const unsetRef = refs.find((r) => r.key === key && !r.set);
+    if (unsetRef) return { key, text: `env:${unsetRef.env} is not set` };
+    if (issue.code === "unrecognized_keys") {
+      return { key: issue.keys.map((k) => (key ? `${key}.${k}` : k)).join(", "), text: "unknown key" };
+    }
+    return { key, text: issue.message };
+  });
+  const hint = `Fix ${describeSource(source)}; the README's config reference lists every key.`;
+  const [first] = problems;
+  if (problems.length === 1 && first) return new ConfigError(first.key, first.text, { hint });
+  return new ConfigError("", problems.map((p) => `${p.key || "(top level)"}: ${p.text}`).join("; "), {
+    hint,
+  });
+}
+
+export function describeSource(source: ConfigSource): string {
+  return source.kind === "file"
+    ? source.path
+    : `${CONFIG_FILE} on ${source.ref} (${source.sha.slice(0, 10)})`;
+}
+
+export async function loadConfigFile(
+  path: string,
+  env: Record<string, string | undefined>,
+): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new ConfigError("", `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      hint: "Pass an existing file with --config, or drop --config to read mai-gate.yaml from main.",
+      cause: err,
+    });
+  }
+  return parseConfig(text, env, { kind: "file", path });
+}
+
+/** Refs tried, in order, when the main branch is not known yet (the config names it). */
+export const MAIN_CANDIDATES = ["origin/main", "main", "origin/master", "master"];

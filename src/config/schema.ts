@@ -1,0 +1,177 @@
+import { z } from "zod";
+
+/**
+ * The shape of `mai-gate.yaml`. The keys are the public interface (see DESIGN.md, Configuration);
+ * every object is strict so a misspelt key is an error that names it, not a silent default.
+ */
+
+const historyFormat = z
+  .enum(["rows", "golang-migrate", "goose", "flyway"])
+  .describe("how the app's migrator records applied migrations");
+
+export const migrationsSchema = z
+  .object({
+    dir: z.string().min(1).describe("migration directory, relative to the repository root"),
+    layout: z
+      .enum(["numbered", "golang-migrate", "timestamp", "custom"])
+      .default("numbered")
+      .describe("how file names carry (version, name, direction)"),
+    pattern: z
+      .string()
+      .optional()
+      .describe(
+        "custom layout: a regular expression with named groups `version`, `name` and optional `direction`",
+      ),
+    template: z
+      .string()
+      .optional()
+      .describe("custom layout: the file name to create, with {version}, {name} and optional {direction}"),
+    width: z
+      .number()
+      .int()
+      .min(1)
+      .max(20)
+      .optional()
+      .describe("zero-pad new versions to this many digits; default: as main's files are padded"),
+    history_table: z.string().optional().describe("production's history table, schema-qualified"),
+    history_format: historyFormat.default("rows"),
+    ordering: z
+      .enum(["set", "strict"])
+      .default("set")
+      .describe("set: any unapplied version is applied; strict: versions must exceed the applied maximum"),
+    transaction: z
+      .enum(["per-file", "all"])
+      .default("per-file")
+      .describe("how the app's migrator wraps files"),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.layout === "custom" && !m.pattern) {
+      ctx.addIssue({ code: "custom", path: ["pattern"], message: "required when layout is custom" });
+    }
+    if (m.layout === "custom" && !m.template) {
+      ctx.addIssue({ code: "custom", path: ["template"], message: "required when layout is custom" });
+    }
+    if (m.pattern) {
+      try {
+        const re = new RegExp(m.pattern);
+        const groups = /\(\?<(\w+)>/g;
+        const names = new Set([...m.pattern.matchAll(groups)].map((g) => g[1]));
+        if (!names.has("version") || !names.has("name")) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["pattern"],
+            message: "needs named groups (?<version>…) and (?<name>…)",
+          });
+        }
+        void re;
+      } catch (err) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["pattern"],
+          message: `not a valid regular expression: ${String(err)}`,
+        });
+      }
+    }
+    if (m.template && (!m.template.includes("{version}") || !m.template.includes("{name}"))) {
+      ctx.addIssue({ code: "custom", path: ["template"], message: "must contain {version} and {name}" });
+    }
+  });
+
+const stepSchema = z
+  .object({
+    name: z.string().min(1),
+    run: z.union([z.string().min(1), z.array(z.string()).min(1)]),
+    cwd: z.string().optional(),
+    timeout: z.number().positive().optional(),
+    env: z.record(z.string(), z.string()).optional(),
+    when: z.array(z.string()).optional(),
+    parallel: z.boolean().optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    main_branch: z
+      .string()
+      .min(1)
+      .default("origin/main")
+      .describe("the ref that is main, usually origin/main"),
+    migrations: migrationsSchema,
+    prod: z
+      .object({
+        dsn: z
+          .string()
+          .optional()
+          .describe("read-only DSN of production; used only to read history and dump schema"),
+        connect_timeout_ms: z.number().int().positive().default(3000),
+        statement_timeout_ms: z.number().int().positive().default(5000),
+      })
+      .strict()
+      .default({ connect_timeout_ms: 3000, statement_timeout_ms: 5000 }),
+    scratch: z
+      .object({
+        dsn: z.string().optional(),
+        baseline: z
+          .string()
+          .regex(/^(prod|replay|file:.+)$/, "must be prod, replay or file:PATH")
+          .default("prod"),
+      })
+      .strict()
+      .optional(),
+    smoke_sql: z.array(z.string()).optional(),
+    suite: z
+      .object({ pre_push: z.array(stepSchema).optional(), smoke: z.array(stepSchema).optional() })
+      .strict()
+      .optional(),
+    deploy: z
+      .object({
+        gitea: z
+          .object({ url: z.string(), repo: z.string(), token: z.string().optional() })
+          .strict()
+          .optional(),
+        health_url: z.string().optional(),
+        dokploy: z
+          .object({ url: z.string(), api_key: z.string().optional(), application_id: z.string() })
+          .strict()
+          .optional(),
+        compose: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    gate: z
+      .object({
+        require: z.array(z.enum(["clean_tree", "suite", "migrations"])).optional(),
+        reporter: z.array(z.string()).min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    leases: z
+      .object({
+        ttl_hours: z
+          .number()
+          .positive()
+          .max(24 * 365)
+          .default(72),
+      })
+      .strict()
+      .default({ ttl_hours: 72 }),
+    git: z
+      .object({
+        remote: z
+          .string()
+          .optional()
+          .describe("remote to fetch before deciding; default: main_branch's remote"),
+        fetch_interval_seconds: z.number().min(0).default(5),
+        fetch_timeout_seconds: z.number().positive().default(10),
+      })
+      .strict()
+      .default({ fetch_interval_seconds: 5, fetch_timeout_seconds: 10 }),
+    state: z.string().optional().describe("a SQLite path, or postgres://… when workers span hosts"),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type MigrationsConfig = z.infer<typeof migrationsSchema>;
+export type Layout = MigrationsConfig["layout"];
+export type HistoryFormat = z.infer<typeof historyFormat>;

@@ -1,0 +1,98 @@
+import type { Git } from "./git.js";
+
+/** One entry of a directory tree in git. */
+export interface TreeEntry {
+  name: string;
+  mode: string;
+  /** The blob's object id: equal ids mean equal content. */
+  oid: string;
+}
+
+/**
+ * Lists one directory at many commits with two `git cat-file` processes, whatever the number of
+ * refs. Both caches are keyed by object ids, which never change meaning: commit → directory tree,
+ * and tree → entries. A rescan after one branch moved costs one lookup for that branch only.
+ */
+export class DirScanner {
+  private readonly dirTreeByCommit = new Map<string, string | null>();
+  private readonly entriesByTree = new Map<string, TreeEntry[]>();
+
+  constructor(
+    private readonly git: Git,
+    private readonly dir: string,
+  ) {}
+
+  /** The directory's tree id at each commit (null where the directory does not exist). */
+  async treesAt(commits: string[]): Promise<Map<string, string | null>> {
+    const unknown = [...new Set(commits.filter((c) => !this.dirTreeByCommit.has(c)))];
+    if (unknown.length > 0) {
+      const spec = this.dir.replace(/\/+$/, "");
+      const r = await this.git.run(["cat-file", "--batch-check=%(objectname) %(objecttype)"], {
+        input: `${unknown.map((c) => `${c}:${spec}`).join("\n")}\n`,
+      });
+      if (!r.ok) throw new Error(`git cat-file --batch-check failed: ${r.stderr.trim()}`);
+      const lines = r.stdout.split("\n");
+      unknown.forEach((commit, i) => {
+        const [oid, type] = (lines[i] ?? "").split(" ");
+        this.dirTreeByCommit.set(commit, type === "tree" && oid ? oid : null);
+      });
+    }
+    return new Map(commits.map((c) => [c, this.dirTreeByCommit.get(c) ?? null]));
+  }
+
+  /** Entries of each tree id. */
+  async entries(trees: string[]): Promise<Map<string, TreeEntry[]>> {
+    const unknown = [...new Set(trees.filter((t) => !this.entriesByTree.has(t)))];
+    if (unknown.length > 0) {
+      const r = await this.git.runBuffer(["cat-file", "--batch"], { input: `${unknown.join("\n")}\n` });
+      if (!r.ok) throw new Error(`git cat-file --batch failed: ${r.stderr.trim()}`);
+      for (const [oid, body] of parseBatch(r.stdout))
+        this.entriesByTree.set(oid, parseTree(body, oid.length / 2));
+    }
+    return new Map(trees.map((t) => [t, this.entriesByTree.get(t) ?? []]));
+  }
+
+  /** The directory's entries at each commit; null where it does not exist. */
+  async scan(commits: string[]): Promise<Map<string, { tree: string; entries: TreeEntry[] } | null>> {
+    const trees = await this.treesAt(commits);
+    const present = [...trees.values()].filter((t): t is string => t !== null);
+    const entries = await this.entries(present);
+    const out = new Map<string, { tree: string; entries: TreeEntry[] } | null>();
+    for (const [commit, tree] of trees)
+      out.set(commit, tree ? { tree, entries: entries.get(tree) ?? [] } : null);
+    return out;
+  }
+}
+
+/** Splits `git cat-file --batch` output into (object id, body) pairs. */
+function* parseBatch(buf: Buffer): Generator<[string, Buffer]> {
+  let pos = 0;
+  while (pos < buf.length) {
+    const eol = buf.indexOf(0x0a, pos);
+    if (eol < 0) return;
+    const header = buf.toString("utf8", pos, eol);
+    pos = eol + 1;
+    const [oid, type, size] = header.split(" ");
+    if (!oid || type === "missing" || size === undefined) continue;
+    const length = Number(size);
+    yield [oid, buf.subarray(pos, pos + length)];
+    pos += length + 1;
+  }
+}
+
+/** Parses a raw tree object: repeated `<mode> <name>\0<raw id>`. */
+function parseTree(body: Buffer, idBytes: number): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  let pos = 0;
+  while (pos < body.length) {
+    const space = body.indexOf(0x20, pos);
+    const nul = body.indexOf(0x00, space);
+    if (space < 0 || nul < 0) break;
+    const mode = body.toString("utf8", pos, space);
+    const name = body.toString("utf8", space + 1, nul);
+    const oid = body.toString("hex", nul + 1, nul + 1 + idBytes);
+    out.push({ name, mode, oid });
+    pos = nul + 1 + idBytes;
+  }
+  return out;
+}

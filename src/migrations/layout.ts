@@ -1,0 +1,103 @@
+import type { MigrationsConfig } from "../config/schema.js";
+
+export type Direction = "up" | "down";
+
+/** What a file name says about a migration. `direction` is null for single-file layouts. */
+export interface ParsedName {
+  version: number;
+  /** The version as written, with any zero padding. */
+  versionText: string;
+  name: string;
+  direction: Direction | null;
+}
+
+export type ParseOutcome = { ok: true; parsed: ParsedName } | { ok: false; reason: string } | null;
+
+export type LayoutSpec = Pick<MigrationsConfig, "layout" | "pattern" | "template" | "width">;
+
+const NUMBERED = /^(\d+)_(.+)\.sql$/;
+const GOLANG_MIGRATE = /^(\d+)_(.+)\.(up|down)\.sql$/;
+const TIMESTAMP = /^(\d{14})_(.+?)(?:\.(up|down))?\.sql$/;
+
+/**
+ * Reads (version, name, direction) from a file name. Returns null for files that are not
+ * migrations at all (a README beside them), and a reason for `.sql` files the layout cannot read.
+ */
+export function parseFileName(file: string, spec: LayoutSpec): ParseOutcome {
+  if (spec.layout === "custom") return parseCustom(file, spec.pattern!);
+  if (!file.endsWith(".sql")) return null;
+  const re =
+    spec.layout === "numbered" ? NUMBERED : spec.layout === "golang-migrate" ? GOLANG_MIGRATE : TIMESTAMP;
+  const m = re.exec(file);
+  if (!m) return { ok: false, reason: expectedShape(spec.layout) };
+  return build(m[1]!, m[2]!, (m[3] as Direction | undefined) ?? null);
+}
+
+function parseCustom(file: string, pattern: string): ParseOutcome {
+  const m = new RegExp(pattern).exec(file);
+  if (!m?.groups)
+    return file.endsWith(".sql") ? { ok: false, reason: `does not match the pattern ${pattern}` } : null;
+  const { version, name, direction } = m.groups;
+  if (!version || !/^\d+$/.test(version)) return { ok: false, reason: "the version group is not a number" };
+  if (!name) return { ok: false, reason: "the name group is empty" };
+  const dir = direction?.toLowerCase();
+  if (dir !== undefined && dir !== "up" && dir !== "down") {
+    return { ok: false, reason: `direction must be up or down, not ${direction}` };
+  }
+  return build(version, name, (dir as Direction | undefined) ?? null);
+}
+
+function build(versionText: string, name: string, direction: Direction | null): ParseOutcome {
+  const version = Number(versionText);
+  if (!Number.isSafeInteger(version)) return { ok: false, reason: `version ${versionText} is too large` };
+  return { ok: true, parsed: { version, versionText, name, direction } };
+}
+
+function expectedShape(layout: MigrationsConfig["layout"]): string {
+  switch (layout) {
+    case "numbered":
+      return "expected <version>_<name>.sql, e.g. 123_add_index.sql";
+    case "golang-migrate":
+      return "expected <version>_<name>.up.sql or .down.sql";
+    default:
+      return "expected <YYYYMMDDHHMMSS>_<name>.sql or .up.sql/.down.sql";
+  }
+}
+
+/** How new files should look, learnt from main's files where the config does not say. */
+export interface NamingStyle {
+  /** Zero-pad versions to this many digits; null for no padding. */
+  width: number | null;
+  /** Create an up and a down file (golang-migrate, or a timestamp/custom layout that uses them). */
+  pairs: boolean;
+}
+
+export function formatVersion(version: number, style: NamingStyle): string {
+  const text = String(version);
+  return style.width ? text.padStart(style.width, "0") : text;
+}
+
+/** The file name(s) to create for a reserved version, up before down. */
+export function fileNamesFor(version: number, name: string, spec: LayoutSpec, style: NamingStyle): string[] {
+  const v = formatVersion(version, style);
+  switch (spec.layout) {
+    case "numbered":
+      return [`${v}_${name}.sql`];
+    case "golang-migrate":
+      return [`${v}_${name}.up.sql`, `${v}_${name}.down.sql`];
+    case "timestamp":
+      return style.pairs ? [`${v}_${name}.up.sql`, `${v}_${name}.down.sql`] : [`${v}_${name}.sql`];
+    case "custom": {
+      const base = spec.template!.replaceAll("{version}", v).replaceAll("{name}", name);
+      return base.includes("{direction}")
+        ? [base.replaceAll("{direction}", "up"), base.replaceAll("{direction}", "down")]
+        : [base];
+    }
+  }
+}
+
+/** `YYYYMMDDHHMMSS` in UTC, the version a timestamp layout reserves. */
+export function timestampVersion(ms: number): number {
+  const iso = new Date(ms).toISOString();
+  return Number(iso.slice(0, 19).replace(/[-T:]/g, ""));
+}

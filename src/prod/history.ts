@@ -1,0 +1,172 @@
+import pg from "pg";
+import type { HistoryFormat } from "../config/schema.js";
+import { errorMessage, ProductionError } from "../errors.js";
+
+/** One applied migration as production's migrator recorded it. */
+export interface HistoryRow {
+  version: number;
+  /** Null where the format stores no names (golang-migrate, goose). */
+  name: string | null;
+}
+
+export interface ProdHistory {
+  format: HistoryFormat;
+  table: string;
+  rows: HistoryRow[];
+  /** False where the format stores no names: name checks are skipped and the answer says so. */
+  namesKnown: boolean;
+  maxVersion: number | null;
+  /** golang-migrate's dirty flag: the last migration failed half-way and the app refuses to start. */
+  dirty: boolean;
+}
+
+/** Production behind an interface: services read its history; nothing ever writes to it. */
+export interface ProductionSource {
+  readHistory(): Promise<ProdHistory>;
+  close(): Promise<void>;
+}
+
+export interface PgProductionOptions {
+  dsn: string;
+  format: HistoryFormat;
+  table?: string;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+}
+
+const DEFAULT_TABLES: Record<HistoryFormat, string> = {
+  rows: "applied_migrations",
+  "golang-migrate": "schema_migrations",
+  goose: "goose_db_version",
+  flyway: "flyway_schema_history",
+};
+
+/** `schema.table` → a safely quoted identifier; anything else is refused. */
+export function quoteTable(table: string): string {
+  const parts = table.split(".");
+  if (parts.length > 2 || parts.some((p) => !/^[A-Za-z_][A-Za-z0-9_$]*$/.test(p))) {
+    throw new ProductionError(`history table "${table}" is not a plain [schema.]table name`, {
+      hint: "Set migrations.history_table to e.g. paliad.applied_migrations.",
+    });
+  }
+  return parts.map((p) => pg.escapeIdentifier(p)).join(".");
+}
+
+/**
+ * Reads production's migration history over a pooled connection, always inside a
+ * `READ ONLY` transaction with a statement timeout, then rolls back.
+ */
+export function createPgProduction(options: PgProductionOptions): ProductionSource {
+  const table = options.table ?? DEFAULT_TABLES[options.format];
+  const quoted = quoteTable(table);
+  const pool = new pg.Pool({
+    connectionString: options.dsn,
+    max: 2,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    query_timeout: options.statementTimeoutMs + 1000,
+    allowExitOnIdle: true,
+    application_name: "mai-gate",
+  });
+  pool.on("error", () => {
+    /* an idle connection dropped: the next read reconnects */
+  });
+  return {
+    async readHistory() {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw new ProductionError(`production is unreachable: ${errorMessage(err) || "connection failed"}`, {
+          hint: "Check prod.dsn and the network; reservations proceed from git and leases meanwhile.",
+          cause: err,
+        });
+      }
+      try {
+        await client.query("BEGIN TRANSACTION READ ONLY");
+        await client.query(`SET LOCAL statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
+        const rows = await queryHistory(client, options.format, quoted);
+        await client.query("ROLLBACK");
+        client.release();
+        return toHistory(options.format, table, rows);
+      } catch (err) {
+        client.release(true);
+        const code = (err as { code?: string }).code;
+        const message =
+          code === "42P01"
+            ? `production has no history table ${table}`
+            : `reading production's history (${table}) failed: ${errorMessage(err)}`;
+        throw new ProductionError(message, {
+          hint:
+            code === "42P01"
+              ? "Set migrations.history_table (and history_format) to the table the app's migrator writes."
+              : "Check the read-only role's SELECT grant on the history table.",
+          cause: err,
+        });
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+type Raw = { version: string | null; name: string | null; flag: boolean | null };
+
+async function queryHistory(client: pg.PoolClient, format: HistoryFormat, table: string): Promise<Raw[]> {
+  const sql: Record<HistoryFormat, string> = {
+    rows: `SELECT version::text AS version, name::text AS name, NULL::boolean AS flag FROM ${table}`,
+    "golang-migrate": `SELECT version::text AS version, NULL::text AS name, dirty AS flag FROM ${table} LIMIT 1`,
+    goose: `SELECT version_id::text AS version, NULL::text AS name, is_applied AS flag FROM ${table} ORDER BY id`,
+    flyway: `SELECT version::text AS version, description::text AS name, success AS flag FROM ${table} WHERE version IS NOT NULL ORDER BY installed_rank`,
+  };
+  const result = await client.query<Raw>(sql[format]);
+  return result.rows;
+}
+
+function toHistory(format: HistoryFormat, table: string, raw: Raw[]): ProdHistory {
+  let rows: HistoryRow[] = [];
+  let dirty = false;
+  if (format === "goose") {
+    const applied = new Map<number, boolean>();
+    for (const r of raw) applied.set(parseVersion(r.version), r.flag === true);
+    applied.delete(0);
+    rows = [...applied].filter(([, on]) => on).map(([version]) => ({ version, name: null }));
+  } else if (format === "golang-migrate") {
+    const first = raw[0];
+    if (first) {
+      rows = [{ version: parseVersion(first.version), name: null }];
+      dirty = first.flag === true;
+    }
+  } else {
+    rows = raw
+      .filter((r) => format !== "flyway" || r.flag !== false)
+      .map((r) => ({ version: parseVersion(r.version), name: r.name }));
+  }
+  rows.sort((a, b) => a.version - b.version);
+  return {
+    format,
+    table,
+    rows,
+    namesKnown: format === "rows" || format === "flyway",
+    maxVersion: rows.length > 0 ? rows[rows.length - 1]!.version : null,
+    dirty,
+  };
+}
+
+function parseVersion(text: string | null): number {
+  const digits = (text ?? "").replace(/^[^\d]*/, "").replace(/\./g, "");
+  const n = Number(digits);
+  if (!digits || !Number.isSafeInteger(n)) throw new Error(`unreadable version ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** Names compare as the migrator records them: flyway stores "add users" for `V2__add_users.sql`. */
+export function sameMigrationName(a: string, b: string): boolean {
+  const norm = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[_\s]+/g, " ")
+      .trim();
+  return norm(a) === norm(b);
+}

@@ -1,0 +1,124 @@
+import type { Config } from "../config/schema.js";
+import { errorMessage, MigrationsDirError } from "../errors.js";
+import { type FetchOutcome, fetchRemote, listRemotes } from "../git/repo.js";
+import type { TreeEntry } from "../git/tree-scan.js";
+import type { Catalog } from "../migrations/catalog.js";
+import type { ProdHistory } from "../prod/history.js";
+import type { StateStore } from "../store/types.js";
+import type { View, Workspace } from "../workspace.js";
+
+export interface RefCatalog {
+  ref: string;
+  sha: string;
+  catalog: Catalog;
+}
+
+export type ProductionState =
+  | { status: "checked"; history: ProdHistory }
+  | { status: "unreachable"; error: string }
+  | { status: "not_configured"; reason: string };
+
+/** Everything that can hold a migration version, read at one moment. */
+export interface RepoState {
+  view: View;
+  config: Config;
+  store: StateStore;
+  fetch: FetchOutcome;
+  main: RefCatalog;
+  /** Every other branch (remote-tracking and local) whose tree has the migration directory. */
+  branches: RefCatalog[];
+  production: ProductionState;
+}
+
+/**
+ * Reads main, every branch and production. Fetches first (throttled across processes, bounded by a
+ * timeout; offline is an outcome). Production's failure never fails the call: it is reported.
+ */
+export async function gatherRepoState(ws: Workspace, options: { fetch: boolean }): Promise<RepoState> {
+  let view = await ws.view();
+  const { config } = view.loaded;
+  const store = await ws.store(view.loaded);
+  const fetch = options.fetch
+    ? await maybeFetch(ws, view, store)
+    : ({ status: "skipped", reason: "not requested" } as const);
+  if (fetch.status === "fetched") view = await ws.refreshed(view);
+  const [catalogs, production] = await Promise.all([
+    scanCatalogs(ws, view, config),
+    readProduction(ws, view),
+  ]);
+  return { view, config, store, fetch, ...catalogs, production };
+}
+
+async function maybeFetch(ws: Workspace, view: View, store: StateStore): Promise<FetchOutcome> {
+  const { git: gitConfig, main_branch } = view.loaded.config;
+  const remotes = await listRemotes(ws.git);
+  const remote = gitConfig.remote ?? remotes.find((r) => main_branch.startsWith(`${r}/`));
+  if (!remote || !remotes.includes(remote)) return { status: "skipped", reason: "no remote to fetch from" };
+  const claimed = await store.claimInterval(
+    `fetch:${remote}`,
+    gitConfig.fetch_interval_seconds * 1000,
+    ws.clock.now(),
+  );
+  if (!claimed) {
+    return { status: "skipped", reason: `fetched less than ${gitConfig.fetch_interval_seconds}s ago` };
+  }
+  const outcome = await fetchRemote(ws.git, remote, gitConfig.fetch_timeout_seconds * 1000);
+  if (outcome.status === "failed")
+    ws.logger.warn({ remote, error: outcome.error }, "git fetch failed; using the refs we have");
+  return outcome;
+}
+
+async function scanCatalogs(
+  ws: Workspace,
+  view: View,
+  config: Config,
+): Promise<{ main: RefCatalog; branches: RefCatalog[] }> {
+  const { dir } = config.migrations;
+  const mainRef = config.main_branch;
+  const mainSha = view.refs.refs.get(mainRef);
+  if (!mainSha) {
+    throw new MigrationsDirError(
+      `main_branch ${mainRef} does not exist in this repository`,
+      "Run git fetch, or set main_branch in mai-gate.yaml to the ref that is main.",
+    );
+  }
+  const refs = [...view.refs.refs].filter(([ref]) => ref !== mainRef);
+  const scans = await ws.scanner(dir).scan([mainSha, ...refs.map(([, sha]) => sha)]);
+  const mainScan = scans.get(mainSha);
+  if (!mainScan) {
+    throw new MigrationsDirError(
+      `migrations.dir "${dir}" does not exist on ${mainRef}`,
+      "Fix migrations.dir in mai-gate.yaml (a path from the repository root), or commit the directory to main.",
+    );
+  }
+  const catalog = (tree: string, entries: TreeEntry[]) => ws.catalog(tree, entries, config.migrations);
+  const branches: RefCatalog[] = [];
+  for (const [ref, sha] of refs) {
+    const scan = scans.get(sha);
+    if (scan) branches.push({ ref, sha, catalog: catalog(scan.tree, scan.entries) });
+  }
+  return {
+    main: { ref: mainRef, sha: mainSha, catalog: catalog(mainScan.tree, mainScan.entries) },
+    branches,
+  };
+}
+
+async function readProduction(ws: Workspace, view: View): Promise<ProductionState> {
+  const dsnRef = view.loaded.envRefs.find((r) => r.key === "prod.dsn");
+  let source: ReturnType<Workspace["production"]>;
+  try {
+    source = ws.production(view.loaded);
+  } catch (err) {
+    return { status: "unreachable", error: errorMessage(err) };
+  }
+  if (!source) {
+    const reason =
+      dsnRef && !dsnRef.set ? `prod.dsn names ${dsnRef.env}, which is not set` : "prod.dsn is not configured";
+    return { status: "not_configured", reason };
+  }
+  try {
+    return { status: "checked", history: await source.readHistory() };
+  } catch (err) {
+    return { status: "unreachable", error: errorMessage(err) };
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The state database's own migrations, applied in order at open. Append only: a released schema
+ * step is never edited, a change is a new step.
+ */
+export interface SchemaStep {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const SQLITE_SCHEMA: SchemaStep[] = [
+  {
+    version: 1,
+    name: "leases_events_meta",
+    sql: `
+      CREATE TABLE leases (
+        id           TEXT PRIMARY KEY,
+        version      INTEGER NOT NULL,
+        name         TEXT NOT NULL,
+        request_name TEXT NOT NULL,
+        seq          INTEGER NOT NULL DEFAULT 1,
+        files        TEXT NOT NULL,
+        worker       TEXT NOT NULL,
+        branch       TEXT,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        ended_at     INTEGER,
+        end_reason   TEXT CHECK (end_reason IN ('released', 'expired', 'moved', 'revoked')),
+        ended_by     TEXT,
+        end_note     TEXT,
+        prod_checked INTEGER NOT NULL,
+        moved_to     TEXT
+      );
+      CREATE UNIQUE INDEX leases_open_version ON leases (version) WHERE ended_at IS NULL;
+      CREATE INDEX leases_open_worker ON leases (worker, request_name) WHERE ended_at IS NULL;
+      CREATE INDEX leases_created ON leases (created_at);
+      CREATE TABLE events (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        at      INTEGER NOT NULL,
+        actor   TEXT NOT NULL,
+        role    TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail  TEXT
+      );
+      CREATE INDEX events_subject ON events (subject);
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+];

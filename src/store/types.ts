@@ -1,0 +1,78 @@
+/** Why a lease stopped holding its version. */
+export type EndReason = "released" | "expired" | "moved" | "revoked";
+
+export interface LeaseRow {
+  id: string;
+  version: number;
+  /** The migration name in the file name (`add_index`, or `add_index_2` for the second of a count). */
+  name: string;
+  /** The name the worker asked for: with `worker`, the idempotency key. */
+  requestName: string;
+  /** 1-based position within a multi-version reservation. */
+  seq: number;
+  /** Paths to create, relative to the repository root. */
+  files: string[];
+  worker: string;
+  branch: string | null;
+  createdAt: number;
+  expiresAt: number;
+  endedAt: number | null;
+  endReason: EndReason | null;
+  endedBy: string | null;
+  endNote: string | null;
+  /** False when production could not be read at reservation time: the gate re-checks it. */
+  prodChecked: boolean;
+  /** For a moved lease, the id of the lease that replaced it. */
+  movedTo: string | null;
+}
+
+export interface EventInput {
+  actor: string;
+  role: string;
+  action: string;
+  subject: string;
+  detail?: unknown;
+}
+
+export interface EventRow extends EventInput {
+  id: number;
+  at: number;
+}
+
+export interface LeaseEnd {
+  id: string;
+  reason: EndReason;
+  by: string;
+  note: string | null;
+  movedTo?: string;
+}
+
+/** What a decision inside a state transaction wants written. Applied atomically, or not at all. */
+export interface Plan<T> {
+  insert?: LeaseRow[];
+  end?: LeaseEnd[];
+  renew?: { id: string; expiresAt: number }[];
+  events?: EventInput[];
+  result: T;
+}
+
+/** What a decision sees: every open lease, and the leases it asked for by id (open or ended). */
+export interface Snapshot {
+  open: LeaseRow[];
+  requested: Map<string, LeaseRow>;
+}
+
+/**
+ * The state backend. `transact` runs `decide` under the allocation lock (SQLite: `BEGIN IMMEDIATE`)
+ * on a fresh snapshot and writes its plan plus its audit events in the same transaction.
+ */
+export interface StateStore {
+  readonly location: string;
+  transact<T>(now: number, ids: string[], decide: (snapshot: Snapshot) => Plan<T>): Promise<T>;
+  listLeases(options: { includeEnded: boolean; worker?: string; limit: number }): Promise<LeaseRow[]>;
+  /** True for exactly one caller per interval across processes: used to throttle `git fetch`. */
+  claimInterval(key: string, intervalMs: number, now: number): Promise<boolean>;
+  events(options: { limit: number; subject?: string }): Promise<EventRow[]>;
+  schemaVersion(): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,194 @@
+import { isAbsolute, join, resolve } from "node:path";
+import { type Clock, systemClock } from "./clock.js";
+import {
+  CONFIG_FILE,
+  type LoadedConfig,
+  loadConfigFile,
+  MAIN_CANDIDATES,
+  parseConfig,
+} from "./config/load.js";
+import { ConfigError } from "./errors.js";
+import { createGit, type Git } from "./git/git.js";
+import { type RefSnapshot, type RepoInfo, readRefs, repoInfo, showFile } from "./git/repo.js";
+import { DirScanner, type TreeEntry } from "./git/tree-scan.js";
+import { type Identity, resolveIdentity } from "./identity.js";
+import { type Logger, silentLogger } from "./log.js";
+import { type Catalog, catalogFromTree } from "./migrations/catalog.js";
+import type { LayoutSpec } from "./migrations/layout.js";
+import { createPgProduction, type PgProductionOptions, type ProductionSource } from "./prod/history.js";
+import { openSqliteStore } from "./store/sqlite.js";
+import type { StateStore } from "./store/types.js";
+
+export interface WorkspaceOptions {
+  /** The worker's worktree (the server's cwd). */
+  cwd: string;
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+  logger?: Logger;
+  /** `--config PATH`: read this file instead of mai-gate.yaml on main. */
+  configPath?: string;
+  git?: Git;
+  openProduction?: (options: PgProductionOptions) => ProductionSource;
+  openStore?: (location: string) => StateStore;
+}
+
+/** What one call sees: the repository, its refs at this moment, the config from main, the caller. */
+export interface View {
+  repo: RepoInfo;
+  refs: RefSnapshot;
+  loaded: LoadedConfig;
+  identity: Identity;
+}
+
+/**
+ * Everything a service needs from the place the server runs, resolved lazily and cached where the
+ * cache key cannot go stale (config by main's commit, scans by object id). A failure here (no
+ * repository, a broken config) is thrown to the caller as a clear error and retried next call.
+ */
+export class Workspace {
+  readonly cwd: string;
+  readonly env: Record<string, string | undefined>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly git: Git;
+  private readonly options: WorkspaceOptions;
+  private repoInfo: RepoInfo | undefined;
+  private configCache: { key: string; loaded: LoadedConfig } | undefined;
+  private readonly stores = new Map<string, StateStore>();
+  private readonly productions = new Map<string, ProductionSource>();
+  private readonly scanners = new Map<string, DirScanner>();
+  private readonly catalogs = new Map<string, Catalog>();
+
+  constructor(options: WorkspaceOptions) {
+    this.options = options;
+    this.cwd = options.cwd;
+    this.env = options.env ?? process.env;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger();
+    this.git = options.git ?? createGit(options.cwd);
+  }
+
+  async repo(): Promise<RepoInfo> {
+    this.repoInfo ??= await repoInfo(this.git);
+    return this.repoInfo;
+  }
+
+  /** Refs, config and identity as of now. */
+  async view(): Promise<View> {
+    const repo = await this.repo();
+    const refs = await readRefs(this.git);
+    const loaded = await this.config(refs);
+    const identity = resolveIdentity(this.env, refs.head);
+    return { repo, refs, loaded, identity };
+  }
+
+  /** The same view with refs re-read (after a fetch). */
+  async refreshed(view: View): Promise<View> {
+    const refs = await readRefs(this.git);
+    return { ...view, refs, loaded: await this.config(refs) };
+  }
+
+  async config(refs: RefSnapshot): Promise<LoadedConfig> {
+    if (this.options.configPath) {
+      const path = resolve(this.cwd, this.options.configPath);
+      return loadConfigFile(path, this.env);
+    }
+    const named = this.env.MAI_GATE_MAIN?.trim();
+    const candidates = (named ? [named] : MAIN_CANDIDATES).filter((ref) => refs.refs.has(ref));
+    if (candidates.length === 0) {
+      throw new ConfigError(
+        "",
+        `cannot find the main branch (${named ?? MAIN_CANDIDATES.join(", ")}) to read ${CONFIG_FILE} from`,
+        {
+          hint: "Fetch main (git fetch origin), set MAI_GATE_MAIN to main's ref, or pass --config PATH.",
+        },
+      );
+    }
+    for (const ref of candidates) {
+      const sha = refs.refs.get(ref)!;
+      const key = `${ref}@${sha}`;
+      if (this.configCache?.key === key) return this.configCache.loaded;
+      const text = await showFile(this.git, sha, CONFIG_FILE);
+      if (text === null) continue;
+      const loaded = parseConfig(text, this.env, { kind: "git", ref, sha });
+      this.configCache = { key, loaded };
+      return loaded;
+    }
+    throw new ConfigError("", `no ${CONFIG_FILE} on ${candidates.join(" or ")}`, {
+      hint: `Commit ${CONFIG_FILE} to main (see examples/mai-gate.yaml), or pass --config PATH.`,
+    });
+  }
+
+  /** Where state lives: MAI_GATE_STATE, else the config's `state`, else the git common dir. */
+  async stateLocation(loaded: LoadedConfig | null): Promise<string> {
+    const explicit = this.env.MAI_GATE_STATE?.trim() || loaded?.config.state;
+    if (explicit && /^postgres(ql)?:\/\//.test(explicit)) {
+      throw new ConfigError(
+        "state",
+        "a PostgreSQL state store is not available in this version of mai-gate",
+        {
+          hint: "Use a SQLite path (the default needs no setting) until the shared store lands.",
+        },
+      );
+    }
+    if (explicit) return isAbsolute(explicit) ? explicit : resolve((await this.repo()).root, explicit);
+    return join((await this.repo()).commonDir, "mai-gate", "state.db");
+  }
+
+  async store(loaded: LoadedConfig | null): Promise<StateStore> {
+    const location = await this.stateLocation(loaded);
+    let store = this.stores.get(location);
+    if (!store) {
+      store = (this.options.openStore ?? openSqliteStore)(location);
+      this.stores.set(location, store);
+    }
+    return store;
+  }
+
+  /** Production's history reader, or null when `prod.dsn` is not configured (or its env var unset). */
+  production(loaded: LoadedConfig): ProductionSource | null {
+    const { prod, migrations } = loaded.config;
+    if (!prod.dsn) return null;
+    const key = JSON.stringify([prod, migrations.history_format, migrations.history_table]);
+    let source = this.productions.get(key);
+    if (!source) {
+      source = (this.options.openProduction ?? createPgProduction)({
+        dsn: prod.dsn,
+        format: migrations.history_format,
+        ...(migrations.history_table ? { table: migrations.history_table } : {}),
+        connectTimeoutMs: prod.connect_timeout_ms,
+        statementTimeoutMs: prod.statement_timeout_ms,
+      });
+      this.productions.set(key, source);
+    }
+    return source;
+  }
+
+  /** The catalog of a directory tree; a tree id and a layout always give the same catalog. */
+  catalog(tree: string, entries: TreeEntry[], spec: LayoutSpec): Catalog {
+    const key = `${tree}:${spec.layout}:${spec.pattern ?? ""}:${spec.width ?? ""}:${spec.template ?? ""}`;
+    let catalog = this.catalogs.get(key);
+    if (!catalog) {
+      catalog = catalogFromTree(entries, spec);
+      if (this.catalogs.size > 5000) this.catalogs.clear();
+      this.catalogs.set(key, catalog);
+    }
+    return catalog;
+  }
+
+  scanner(dir: string): DirScanner {
+    let scanner = this.scanners.get(dir);
+    if (!scanner) {
+      scanner = new DirScanner(this.git, dir);
+      this.scanners.set(dir, scanner);
+    }
+    return scanner;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.productions.values()].map((p) => p.close()));
+    await Promise.allSettled([...this.stores.values()].map((s) => s.close()));
+    this.productions.clear();
+    this.stores.clear();
+  }
+}

@@ -1,0 +1,14 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import * as listSlotLeases from "./list-slot-leases.js";
+import * as releaseSlot from "./release-slot.js";
+import * as reserveMigrationSlot from "./reserve-migration-slot.js";
+import type { ToolDeps } from "./result.js";
+
+/** The tool registry: the only place that decides which tools the server offers. */
+const TOOLS = [reserveMigrationSlot, releaseSlot, listSlotLeases];
+
+export const TOOL_NAMES = TOOLS.map((t) => t.name);
+
+export function registerTools(server: McpServer, deps: ToolDeps): void {
+  for (const tool of TOOLS) tool.register(server, deps);
+}

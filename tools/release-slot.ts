@@ -1,0 +1,78 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import { type ReleaseResult, releaseSlot } from "../src/slots/release.js";
+import { iso, ok, runTool, type ToolDeps } from "./result.js";
+
+export const name = "release_slot";
+
+export const inputSchema = {
+  lease_id: z
+    .string()
+    .optional()
+    .describe("the lease to give back (from reserve_migration_slot or list_slot_leases)"),
+  version: z.number().int().optional().describe("alternatively, the version of an open lease"),
+  reason: z.string().describe("why the slot is given back, in a few words (kept in the audit log)"),
+};
+
+export const outputSchema = {
+  lease_id: z.string(),
+  version: z.number(),
+  name: z.string(),
+  worker: z.string().describe("the worker the lease belonged to"),
+  released: z.boolean().describe("false when the lease had already ended: nothing changed"),
+  end_reason: z
+    .string()
+    .nullable()
+    .describe("released (by its worker), revoked (by the head), moved or expired"),
+  ended_at: z.string().nullable(),
+  note: z.string().describe("what this means for the version"),
+};
+
+function toOutput(r: ReleaseResult) {
+  return {
+    lease_id: r.lease.id,
+    version: r.lease.version,
+    name: r.lease.name,
+    worker: r.lease.worker,
+    released: r.released,
+    end_reason: r.lease.endReason,
+    ended_at: r.lease.endedAt === null ? null : iso(r.lease.endedAt),
+    note: r.released
+      ? `Version ${r.lease.version} is free again only if no branch still has a file with it. Delete the file from your branch if you made one.`
+      : `The lease had already ended (${r.lease.endReason}); nothing changed.`,
+  };
+}
+
+export function register(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    name,
+    {
+      title: "Release a migration slot",
+      description: `Give back a migration version you reserved and no longer need (the migration was dropped or folded into another). Workers release only their own leases; the head may revoke any lease, with a reason. Pass lease_id (or the version) and a short reason.
+
+The version stays taken while any branch still has a file with it, so delete the file from your branch too. Releasing an already-ended lease changes nothing and says so.`,
+      inputSchema,
+      outputSchema,
+      annotations: {
+        title: "Release a migration slot",
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
+    },
+    (args) =>
+      runTool(deps, name, async () => {
+        const result = await releaseSlot(deps.workspace, {
+          leaseId: args.lease_id,
+          version: args.version,
+          reason: args.reason,
+        });
+        const out = toOutput(result);
+        return ok(
+          out,
+          `${result.released ? "Released" : "Not changed:"} lease ${out.lease_id} (version ${out.version}, ${out.worker}). ${out.note}`,
+        );
+      }),
+  );
+}
