@@ -19,6 +19,7 @@ interface Listed {
     name: string;
     worker: string;
     state: string;
+    notes: string[];
     conflicts: { where: string; name: string; message: string }[];
   }[];
   collisions: { version: number; holders: { name: string; where: string }[]; message: string }[];
@@ -89,9 +90,7 @@ describe("list_slot_leases and release_slot", () => {
     expect(collision.message).toContain("123_other.sql");
 
     // The worker's own server still cannot read production, and says so instead of claiming all is well.
-    const mine = structured<Listed>(
-      await kim.call("list_slot_leases", { worker: "kim" }),
-    );
+    const mine = structured<Listed>(await kim.call("list_slot_leases", { worker: "kim" }));
     expect(mine.leases.find((l) => l.version === 123)?.notes.join(" ")).toContain(
       "production was not checked",
     );
