@@ -70,11 +70,6 @@ export async function showFile(git: Git, ref: string, path: string): Promise<str
   return r.ok ? r.stdout : null;
 }
 
-export async function listRemotes(git: Git): Promise<string[]> {
-  const r = await git.run(["remote"]);
-  return r.ok ? r.stdout.split("\n").filter(Boolean) : [];
-}
-
 export type FetchOutcome =
   | { status: "fetched"; remote: string; ms: number }
   | { status: "skipped"; reason: string }

@@ -97,3 +97,20 @@ function inferStyle(entries: CatalogEntry[], spec: LayoutSpec): NamingStyle {
 export function forwardEntries(catalog: Catalog): CatalogEntry[] {
   return catalog.entries.filter((e) => e.direction !== "down");
 }
+
+const deltas = new WeakMap<Catalog, { main: Catalog; delta: CatalogEntry[] }>();
+
+/**
+ * A branch's forward migrations that main does not have under the same version and name: what the
+ * branch adds. Memoised per (branch catalog, main catalog); both are cached per tree, so a rescan
+ * after one branch moved recomputes only that branch.
+ */
+export function deltaAgainst(branch: Catalog, main: Catalog): CatalogEntry[] {
+  const cached = deltas.get(branch);
+  if (cached?.main === main) return cached.delta;
+  const delta = branch.entries.filter(
+    (e) => e.direction !== "down" && !(main.byVersion.get(e.version) ?? []).some((m) => m.name === e.name),
+  );
+  deltas.set(branch, { main, delta });
+  return delta;
+}

@@ -19,8 +19,8 @@ export interface GitSandbox {
   commitToMain(files: Record<string, string>, message?: string): Promise<string>;
   /** Creates (or moves) a branch from main with these files, committed and pushed to origin. */
   pushBranch(branch: string, files: Record<string, string>, options?: { push?: boolean }): Promise<string>;
-  /** Pushes many branches in one `git push`. */
-  pushAll(): Promise<void>;
+  /** Creates many branches from main in one `git fast-import`, then pushes them in one `git push`. */
+  pushManyBranches(branches: { name: string; files: Record<string, string> }[]): Promise<void>;
   /** A worktree of the host clone on a new branch from origin/main. */
   worktree(branch: string): Promise<string>;
   /** Fetches origin into the host clone. */
@@ -91,7 +91,24 @@ export async function createGitSandbox(options: {
       if (opts.push !== false) await git(seed, "push", "--quiet", "--force", "origin", branch);
       return sha;
     },
-    async pushAll() {
+    async pushManyBranches(branches) {
+      const stream: string[] = [];
+      const when = `${Math.floor(Date.now() / 1000)} +0000`;
+      for (const b of branches) {
+        const message = `work on ${b.name}`;
+        stream.push(`commit refs/heads/${b.name}`, `committer Sandbox <sandbox@mai-gate.invalid> ${when}`);
+        stream.push(`data ${Buffer.byteLength(message)}`, message, "from refs/heads/main^0");
+        for (const [path, content] of Object.entries(b.files)) {
+          stream.push(`M 100644 inline ${path}`, `data ${Buffer.byteLength(content)}`, content);
+        }
+        stream.push("");
+      }
+      const r = await execa("git", ["fast-import", "--quiet", "--force"], {
+        cwd: seed,
+        input: `${stream.join("\n")}\n`,
+        reject: false,
+      });
+      if (r.exitCode !== 0) throw new Error(`git fast-import failed: ${r.stderr}`);
       await git(seed, "push", "--quiet", "--force", "--all", "origin");
     },
     async worktree(branch) {

@@ -24,15 +24,13 @@ export interface TakenSummary {
 export function summarizeTaken(state: RepoState, open: LeaseRow[]): TakenSummary {
   const main = state.main.catalog.maxVersion;
   const production = state.production.status === "checked" ? state.production.history.maxVersion : null;
-  let branches: number | null = null;
+  const added = [...state.branchAdds.keys()];
+  const branches = added.length > 0 ? Math.max(...added) : null;
   const above: TakenSummary["branchAboveMain"] = [];
-  for (const b of state.branches) {
-    const max = b.catalog.maxVersion;
-    if (max !== null && (branches === null || max > branches)) branches = max;
-    for (const e of b.catalog.entries) {
-      if (e.version > (main ?? -1) && e.direction !== "down")
-        above.push({ version: e.version, name: e.name, ref: b.ref });
-    }
+  for (const version of added) {
+    if (version <= (main ?? -1)) continue;
+    for (const { ref, entry } of state.branchAdds.get(version)!)
+      above.push({ version, name: entry.name, ref });
   }
   const leases = open.length > 0 ? Math.max(...open.map((l) => l.version)) : null;
   above.sort((a, b) => b.version - a.version);
@@ -53,15 +51,11 @@ export function holdersOf(state: RepoState, version: number): Holder[] {
     out.push({ source: "main", name: e.name, file: e.file });
   }
   if (state.production.status === "checked") {
-    const h = state.production.history;
-    const row = h.rows.find((r) => r.version === version);
+    const row = state.production.history.rows.find((r) => r.version === version);
     if (row) out.push({ source: "production", name: row.name });
   }
-  for (const b of state.branches) {
-    for (const e of forward(b.catalog.byVersion.get(version))) {
-      const onMain = out.some((h) => h.source === "main" && h.name === e.name);
-      if (!onMain) out.push({ source: "branch", name: e.name, file: e.file, ref: b.ref });
-    }
+  for (const { ref, entry } of state.branchAdds.get(version) ?? []) {
+    out.push({ source: "branch", name: entry.name, file: entry.file, ref });
   }
   return out;
 }

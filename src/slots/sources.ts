@@ -1,8 +1,8 @@
 import type { Config } from "../config/schema.js";
 import { errorMessage, MigrationsDirError } from "../errors.js";
-import { type FetchOutcome, fetchRemote, listRemotes } from "../git/repo.js";
+import { type FetchOutcome, fetchRemote } from "../git/repo.js";
 import type { TreeEntry } from "../git/tree-scan.js";
-import type { Catalog } from "../migrations/catalog.js";
+import { type Catalog, type CatalogEntry, deltaAgainst } from "../migrations/catalog.js";
 import type { ProdHistory } from "../prod/history.js";
 import type { StateStore } from "../store/types.js";
 import type { View, Workspace } from "../workspace.js";
@@ -11,6 +11,12 @@ export interface RefCatalog {
   ref: string;
   sha: string;
   catalog: Catalog;
+}
+
+/** A branch's migration that main does not have (same version and name). */
+export interface BranchEntry {
+  ref: string;
+  entry: CatalogEntry;
 }
 
 export type ProductionState =
@@ -27,6 +33,8 @@ export interface RepoState {
   main: RefCatalog;
   /** Every other branch (remote-tracking and local) whose tree has the migration directory. */
   branches: RefCatalog[];
+  /** What the branches add over main, by version: the only branch files that can collide. */
+  branchAdds: Map<number, BranchEntry[]>;
   production: ProductionState;
 }
 
@@ -46,14 +54,25 @@ export async function gatherRepoState(ws: Workspace, options: { fetch: boolean }
     scanCatalogs(ws, view, config),
     readProduction(ws, view),
   ]);
-  return { view, config, store, fetch, ...catalogs, production };
+  const branchAdds = new Map<number, BranchEntry[]>();
+  for (const b of catalogs.branches) {
+    for (const entry of deltaAgainst(b.catalog, catalogs.main.catalog)) {
+      const list = branchAdds.get(entry.version);
+      if (list) list.push({ ref: b.ref, entry });
+      else branchAdds.set(entry.version, [{ ref: b.ref, entry }]);
+    }
+  }
+  return { view, config, store, fetch, ...catalogs, branchAdds, production };
 }
 
 async function maybeFetch(ws: Workspace, view: View, store: StateStore): Promise<FetchOutcome> {
   const { git: gitConfig, main_branch } = view.loaded.config;
-  const remotes = await listRemotes(ws.git);
-  const remote = gitConfig.remote ?? remotes.find((r) => main_branch.startsWith(`${r}/`));
-  if (!remote || !remotes.includes(remote)) return { status: "skipped", reason: "no remote to fetch from" };
+  // main_branch is a remote-tracking ref (origin/main) unless the config names the remote itself.
+  const tracked = view.refs.remote.has(main_branch)
+    ? main_branch.slice(0, main_branch.indexOf("/"))
+    : undefined;
+  const remote = gitConfig.remote ?? tracked;
+  if (!remote) return { status: "skipped", reason: `${main_branch} is a local branch: no remote to fetch` };
   const claimed = await store.claimInterval(
     `fetch:${remote}`,
     gitConfig.fetch_interval_seconds * 1000,

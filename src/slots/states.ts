@@ -73,8 +73,7 @@ export interface Collision {
 
 /** Versions that main, production and the branches disagree on: the first outage, before it deploys. */
 export function findCollisions(state: RepoState): Collision[] {
-  const versions = new Set<number>();
-  for (const b of state.branches) for (const v of b.catalog.byVersion.keys()) versions.add(v);
+  const versions = new Set<number>(state.branchAdds.keys());
   for (const v of state.main.catalog.byVersion.keys()) versions.add(v);
   const out: Collision[] = [];
   for (const version of [...versions].sort((a, b) => a - b)) {
@@ -99,14 +98,14 @@ export function findUnleased(
   const leased = new Set(open.map((l) => `${l.version}:${l.name}`));
   const mainMax = state.main.catalog.maxVersion ?? -1;
   const found = new Map<string, { version: number; name: string; refs: string[] }>();
-  for (const b of state.branches) {
-    for (const e of b.catalog.entries) {
-      if (e.direction === "down" || e.version <= mainMax) continue;
-      const key = `${e.version}:${e.name}`;
+  for (const [version, adds] of state.branchAdds) {
+    if (version <= mainMax) continue;
+    for (const { ref, entry } of adds) {
+      const key = `${version}:${entry.name}`;
       if (leased.has(key)) continue;
-      const entry = found.get(key) ?? { version: e.version, name: e.name, refs: [] };
-      entry.refs.push(b.ref);
-      found.set(key, entry);
+      const item = found.get(key) ?? { version, name: entry.name, refs: [] };
+      item.refs.push(ref);
+      found.set(key, item);
     }
   }
   return [...found.values()].sort((a, b) => a.version - b.version);

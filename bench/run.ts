@@ -1,0 +1,15 @@
+import { benchReserve } from "./reserve.js";
+
+/** `npm run bench`: every benchmark, each printed as a table with its baseline. Never fails CI. */
+const benches: Record<string, () => Promise<void>> = { reserve: benchReserve };
+
+const only = process.argv.slice(2);
+for (const [name, run] of Object.entries(benches)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  try {
+    await run();
+  } catch (err) {
+    console.error(`bench ${name} failed: ${err instanceof Error ? err.stack : String(err)}`);
+    process.exitCode = 1;
+  }
+}
