@@ -1,6 +1,6 @@
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGitSandbox, type GitSandbox, numberedMigrations } from "../../src/sandbox/git-sandbox.js";
+import { createGitSandbox, type GitSandbox } from "../../src/sandbox/git-sandbox.js";
 import { CLI, spawnServer } from "../helpers/stdio.js";
 
 const DIR = "db/migrations";
