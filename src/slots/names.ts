@@ -18,7 +18,7 @@ export function validateMigrationName(raw: string): string {
   }
   if (name.includes("/") || name.includes("\\") || name.includes("..")) {
     throw new InputError(
-      `name "${name}" contains a path ("/", "\\\\" or "..")`,
+      `name "${name}" contains a path separator or ".."`,
       `${hint} mai-gate answers the path to create.`,
     );
   }

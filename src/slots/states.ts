@@ -84,10 +84,22 @@ export function findCollisions(state: RepoState): Collision[] {
     out.push({
       version,
       holders: holders.map((h) => ({ name: h.name, where: h.source === "branch" ? h.ref : h.source })),
-      message: `version ${version} has ${distinct.size} names: ${holders.map(describeHolder).join("; ")}`,
+      message: `version ${version} has ${distinct.size} names: ${holders.map(describeHolder).join("; ")}. ${collisionVerdict(holders)}`,
     });
   }
   return out;
+}
+
+function collisionVerdict(holders: Holder[]): string {
+  const main = holders.filter((h) => h.source === "main");
+  const prod = holders.find((h) => h.source === "production");
+  if (prod && main.some((m) => namesDiffer(m.name, prod.name))) {
+    return "main and production disagree on this version: the next deploy will crash-loop.";
+  }
+  const settled = holders.some((h) => h.source === "production" || h.source === "main");
+  return settled
+    ? "Merging the other name would make the app's migrator refuse it: the container would crash-loop. Rename it to a freshly reserved version."
+    : "Only one of these branches can keep the version; the other must reserve a new one before merging.";
 }
 
 /** Branch files above main that no open lease covers: a worker created a migration without a slot. */

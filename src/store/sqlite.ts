@@ -28,15 +28,23 @@ interface LeaseRecord {
 
 /** SQLite state: WAL, a busy timeout, and every decision in a `BEGIN IMMEDIATE` transaction. */
 export function openSqliteStore(path: string, options: { busyTimeoutMs?: number } = {}): StateStore {
-  let db: Db;
+  const busyTimeoutMs = options.busyTimeoutMs ?? 15_000;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 15_000}`);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
-    db.pragma("foreign_keys = ON");
-    migrate(db, SQLITE_SCHEMA);
+    const db = retryWhileBusy(busyTimeoutMs, () => {
+      const conn = new Database(path);
+      try {
+        conn.pragma(`busy_timeout = ${busyTimeoutMs}`);
+        conn.pragma("journal_mode = WAL");
+        conn.pragma("synchronous = NORMAL");
+        migrate(conn, SQLITE_SCHEMA);
+        return conn;
+      } catch (err) {
+        conn.close();
+        throw err;
+      }
+    });
+    return new SqliteStore(db, path);
   } catch (err) {
     if (err instanceof StateError) throw err;
     throw new StateError(`cannot open the state database ${path}: ${errorMessage(err)}`, {
@@ -44,7 +52,25 @@ export function openSqliteStore(path: string, options: { busyTimeoutMs?: number 
       cause: err,
     });
   }
-  return new SqliteStore(db, path);
+}
+
+/**
+ * Switching a new file to WAL and creating the schema can meet SQLITE_BUSY without SQLite's busy
+ * handler being consulted (many servers opening one fresh file at once): retry with jitter.
+ */
+function retryWhileBusy<T>(timeoutMs: number, fn: () => T): T {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? "";
+      if (!code.startsWith("SQLITE_BUSY") && !code.startsWith("SQLITE_LOCKED")) throw err;
+      if (Date.now() > deadline) throw err;
+      Atomics.wait(pause, 0, 0, 10 + Math.random() * 40);
+    }
+  }
 }
 
 function migrate(db: Db, steps: SchemaStep[]): void {

@@ -109,3 +109,32 @@ describe("many real processes on one state file", () => {
     }
   });
 });
+
+describe("a fresh state file opened by many processes at once", () => {
+  it("every process opens it and reserves; none sees 'database is locked'", async () => {
+    const sandbox = await createGitSandbox({
+      config: { migrations: { dir: DIR } },
+      files: numberedMigrations(DIR, 3),
+    });
+    try {
+      const cwd = await sandbox.worktree("mai/fresh/base");
+      const servers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => spawnServer(cwd, { MAI_WORKER: `f${i}` })),
+      );
+      try {
+        const results = await Promise.all(
+          servers.map((s, i) => s.call("reserve_migration_slot", { name: `first_${i}` })),
+        );
+        for (const r of results) expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+        const versions = results.map(
+          (r) => (r.structuredContent as { leases: { version: number }[] }).leases[0]!.version,
+        );
+        expect(versions.sort((a, b) => a - b)).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
+      } finally {
+        await Promise.all(servers.map((s) => s.close()));
+      }
+    } finally {
+      await sandbox.cleanup();
+    }
+  });
+});

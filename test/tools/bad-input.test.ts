@@ -38,8 +38,8 @@ describe("bad input gets a clear isError answer and changes nothing", () => {
   it.each([
     [{ name: "" }, "name is empty"],
     [{ name: "add user email" }, "not a valid migration name"],
-    [{ name: "db/migrations/x" }, "contains a path"],
-    [{ name: ".." }, "contains a path"],
+    [{ name: "db/migrations/x" }, "contains a path separator"],
+    [{ name: ".." }, "contains a path separator"],
     [{ name: "x".repeat(300) }, "300 characters"],
     [{ name: "ok", count: 0 }, "out of range"],
     [{ name: "ok", count: 10_000 }, "out of range"],

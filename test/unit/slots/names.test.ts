@@ -7,7 +7,7 @@ describe("migration names", () => {
     ["", /empty/],
     ["   ", /empty/],
     ["add user email", /not a valid migration name/],
-    ["db/add_x", /contains a path/],
+    ["db/add_x", /contains a path separator/],
     ["..", /contains a path/],
     ["../../etc/passwd", /contains a path/],
     ["x".repeat(300), /300 characters/],

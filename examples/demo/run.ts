@@ -1,0 +1,117 @@
+import { resolve } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { createGitSandbox, numberedMigrations } from "../../src/sandbox/git-sandbox.js";
+import { startEmbeddedProduction } from "./production.js";
+
+/**
+ * `npm run demo`: a worked example with nothing to set up. It builds a throwaway repository,
+ * starts an embedded production database, and drives real mai-gate servers (the built CLI, over
+ * stdio) with a real MCP client, the way each worker's agent client does.
+ */
+const CLI = resolve(import.meta.dirname, "../../src/cli.js");
+const DIR = "internal/db/migrations";
+
+const say = (text = "") => console.log(text);
+const step = (n: number, text: string) => say(`\n${n}. ${text}`);
+
+async function startServer(cwd: string, env: Record<string, string>) {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, "serve"],
+    cwd,
+    env: { PATH: process.env.PATH ?? "", MAI_GATE_LOG: "error", ...env },
+  });
+  const client = new Client({ name: "demo-agent", version: "1" });
+  await client.connect(transport);
+  const call = async (name: string, args: Record<string, unknown>) =>
+    (await client.callTool({ name, arguments: args })) as CallToolResult;
+  return { client, call };
+}
+
+function show(result: CallToolResult, indent = "   "): void {
+  const text = result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
+  say(text.replace(/^/gm, `${indent}${result.isError ? "✗ " : ""}`));
+}
+
+async function main(): Promise<void> {
+  say("mai-gate demo: two outages' worth of migration trouble, caught before push.");
+
+  const prod = await startEmbeddedProduction(`
+    CREATE SCHEMA paliad;
+    CREATE TABLE paliad.applied_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz DEFAULT now());
+    INSERT INTO paliad.applied_migrations (version, name) SELECT g, 'step_' || g FROM generate_series(1, 122) g;
+    INSERT INTO paliad.applied_migrations (version, name) VALUES (123, 'backups');
+  `);
+  const sandbox = await createGitSandbox({
+    config: {
+      main_branch: "origin/main",
+      migrations: { dir: DIR, layout: "numbered", history_table: "paliad.applied_migrations" },
+      prod: { dsn: "env:PROD_RO_DSN" },
+    },
+    files: numberedMigrations(DIR, 122),
+    prefix: "mai-gate-demo-",
+  });
+  const servers: Client[] = [];
+  try {
+    step(1, "The setup");
+    say(`   repository: ${sandbox.dir} (bare origin, a host clone, one worktree per worker)`);
+    say(`   main has migrations 001..122 in ${DIR}; mai-gate.yaml on main configures mai-gate`);
+    say(
+      `   production: embedded Postgres (PGlite) on ${prod.address}; its history says 1..122 and 123 = "backups"`,
+    );
+    await sandbox.pushBranch("mai/rogue/legacy", {
+      [`${DIR}/123_other.sql`]: "ALTER TABLE t_1 ADD COLUMN other int;\n",
+    });
+    say("   a branch pushed without mai-gate, mai/rogue/legacy, created 123_other.sql (the first outage)");
+
+    const env = { PROD_RO_DSN: prod.dsn };
+    const annDir = await sandbox.worktree("mai/ann/user-email");
+    const bobDir = await sandbox.worktree("mai/bob/audit-log");
+    const ann = await startServer(annDir, env);
+    const bob = await startServer(bobDir, env);
+    servers.push(ann.client, bob.client);
+
+    step(2, "ann and bob, each in a worktree with a mai-gate server over stdio, reserve at the same moment");
+    const [a, b] = await Promise.all([
+      ann.call("reserve_migration_slot", { name: "add_user_email" }),
+      bob.call("reserve_migration_slot", { name: "create_audit_log" }),
+    ]);
+    say("   ann:");
+    show(a, "     ");
+    say("   bob:");
+    show(b, "     ");
+    const va = (a.structuredContent as { leases: { version: number }[] }).leases[0]!.version;
+    const vb = (b.structuredContent as { leases: { version: number }[] }).leases[0]!.version;
+    say(
+      `   → different versions (${va} and ${vb}), both above main (122), production (123) and the rogue branch (123).`,
+    );
+
+    step(3, "ann's client retries the same call: the same lease comes back (idempotent)");
+    show(await ann.call("reserve_migration_slot", { name: "add_user_email" }));
+
+    step(4, "bad input is a clear error, and nothing is written");
+    show(await ann.call("reserve_migration_slot", { name: "../../etc/passwd" }));
+
+    step(5, "the head reviews every lease: the collision with production's history is flagged");
+    const head = await startServer(sandbox.host, { ...env, MAI_ROLE: "head" });
+    servers.push(head.client);
+    show(await head.call("list_slot_leases", {}));
+
+    step(6, "where the state lives");
+    say(`   ${sandbox.host}/.git/mai-gate/state.db (SQLite, WAL), shared by every worktree of the clone`);
+    say(
+      "\nDone. Later steps of the workflow (dry runs, the pre-push suite, the completion gate) extend this demo.",
+    );
+  } finally {
+    await Promise.all(servers.map((c) => c.close().catch(() => undefined)));
+    await sandbox.cleanup();
+    await prod.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
