@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { printConfig } from "./cli/config.js";
+import { dryRunCommand } from "./cli/dryrun.js";
 import { fail, out } from "./cli/output.js";
 import { serveStdio } from "./cli/serve.js";
 import { leasesCommand, releaseCommand, reserveCommand } from "./cli/slots.js";
@@ -17,6 +18,8 @@ Usage:
   mai-gate reserve NAME [--count N] [--json]    reserve the next migration version for NAME
   mai-gate leases [--all] [--worker W] [--json] list leases with their state and any conflicts
   mai-gate release LEASE_ID --reason TEXT       give a lease back (head: any lease)
+  mai-gate dry-run [FILES...] [--json]          rehearse migrations on a clone of production's schema
+                                                (default: the branch's new or changed migration files)
 
 Options:
   --config PATH   read this file instead of mai-gate.yaml on the main branch
@@ -24,7 +27,7 @@ Options:
   --version       the version
 
 Environment: MAI_WORKER, MAI_ROLE (worker|head|tester), MAI_GATE_STATE, MAI_GATE_MAIN, MAI_GATE_LOG.
-Exit codes: 0 success, 1 the command failed (the message says why), 2 bad usage.`;
+Exit codes: 0 success, 1 the command failed or a dry run did not pass (the message says why), 2 bad usage.`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -81,6 +84,8 @@ async function main(argv: string[]): Promise<number> {
           ...(values.worker ? { worker: values.worker } : {}),
         });
         return 0;
+      case "dry-run":
+        return await dryRunCommand(ws, rest, { json: values.json });
       case "release": {
         const id = rest[0];
         if (!id || !values.reason) throw new InputError("release needs LEASE_ID and --reason TEXT");

@@ -12,7 +12,9 @@ export type ErrorCode =
   | "not_found"
   | "identity"
   | "production"
-  | "state";
+  | "state"
+  | "scratch"
+  | "baseline";
 
 export class MaiGateError extends Error {
   readonly code: ErrorCode;

@@ -7,7 +7,12 @@ import {
   MAIN_CANDIDATES,
   parseConfig,
 } from "./config/load.js";
+import type { ScratchEngine } from "./dryrun/engine.js";
+import { createPgEngine } from "./dryrun/pg-engine.js";
+import { createPgliteEngine } from "./dryrun/pglite-engine.js";
+import { refuseScratchOnProduction } from "./dryrun/safety.js";
 import { ConfigError } from "./errors.js";
+import { readBlobs } from "./git/blobs.js";
 import { createGit, type Git } from "./git/git.js";
 import { type RefSnapshot, type RepoInfo, readRefs, repoInfo, showFile } from "./git/repo.js";
 import { DirScanner, type TreeEntry } from "./git/tree-scan.js";
@@ -58,6 +63,8 @@ export class Workspace {
   private readonly productions = new Map<string, ProductionSource>();
   private readonly scanners = new Map<string, DirScanner>();
   private readonly catalogs = new Map<string, Catalog>();
+  private readonly blobs = new Map<string, string>();
+  private readonly engines = new Map<string, Promise<ScratchEngine>>();
 
   constructor(options: WorkspaceOptions) {
     this.options = options;
@@ -176,6 +183,52 @@ export class Workspace {
     return catalog;
   }
 
+  /**
+   * The scratch engine for dry runs: the configured server, or embedded PGlite. Created once; the
+   * janitor removes leftovers of crashed runs when it is first made.
+   */
+  async scratchEngine(loaded: LoadedConfig): Promise<ScratchEngine> {
+    const dsn = loaded.config.scratch.dsn;
+    const key = dsn ?? "pglite";
+    let pending = this.engines.get(key);
+    if (!pending) {
+      pending = (async () => {
+        if (!dsn) return createPgliteEngine({ logger: this.logger });
+        await refuseScratchOnProduction(dsn, loaded.config.prod.dsn);
+        const engine = createPgEngine({ dsn, logger: this.logger });
+        const removed = await engine.janitor();
+        if (removed.length > 0) this.logger.info({ removed }, "removed leftover scratch databases");
+        return engine;
+      })();
+      this.engines.set(key, pending);
+      pending.catch(() => this.engines.delete(key));
+    }
+    return pending;
+  }
+
+  /**
+   * Work worth doing when a server starts: with a scratch server configured, connect to it so its
+   * janitor removes what crashed runs left. Failures are logged; the tools report them when used.
+   */
+  async startup(): Promise<void> {
+    try {
+      const { loaded } = await this.view();
+      if (loaded.config.scratch.dsn) await this.scratchEngine(loaded);
+    } catch (err) {
+      this.logger.debug({ err }, "startup checks skipped");
+    }
+  }
+
+  /** Text of git blobs by object id, read in one process and cached (ids never change meaning). */
+  async blobTexts(oids: string[]): Promise<Map<string, string>> {
+    const missing = oids.filter((oid) => !this.blobs.has(oid));
+    if (missing.length > 0) {
+      for (const [oid, body] of await readBlobs(this.git, missing))
+        this.blobs.set(oid, body.toString("utf8"));
+    }
+    return new Map(oids.map((oid) => [oid, this.blobs.get(oid) ?? ""]));
+  }
+
   scanner(dir: string): DirScanner {
     let scanner = this.scanners.get(dir);
     if (!scanner) {
@@ -186,6 +239,8 @@ export class Workspace {
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled([...this.engines.values()].map(async (e) => (await e).close()));
+    this.engines.clear();
     await Promise.allSettled([...this.productions.values()].map((p) => p.close()));
     await Promise.allSettled([...this.stores.values()].map((s) => s.close()));
     this.productions.clear();

@@ -1,11 +1,12 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import * as dryRunMigration from "./dry-run-migration.js";
 import * as listSlotLeases from "./list-slot-leases.js";
 import * as releaseSlot from "./release-slot.js";
 import * as reserveMigrationSlot from "./reserve-migration-slot.js";
 import type { ToolDeps } from "./result.js";
 
 /** The tool registry: the only place that decides which tools the server offers. */
-const TOOLS = [reserveMigrationSlot, releaseSlot, listSlotLeases];
+const TOOLS = [reserveMigrationSlot, releaseSlot, listSlotLeases, dryRunMigration];
 
 export const TOOL_NAMES = TOOLS.map((t) => t.name);
 

@@ -111,14 +111,23 @@ export const configSchema = z
       .default({ connect_timeout_ms: 3000, statement_timeout_ms: 5000 }),
     scratch: z
       .object({
-        dsn: z.string().optional(),
+        dsn: z.string().optional().describe("server where clones are made; absent = embedded PGlite"),
         baseline: z
           .string()
           .regex(/^(prod|replay|file:.+)$/, "must be prod, replay or file:PATH")
-          .default("prod"),
+          .default("prod")
+          .describe(
+            "prod (pg_dump of production's schema) | replay (main's migrations from empty) | file:PATH",
+          ),
+        baseline_max_age_minutes: z
+          .number()
+          .positive()
+          .default(60)
+          .describe("re-dump production's schema after this long even if its history did not change"),
+        pg_dump: z.string().min(1).default("pg_dump").describe("the pg_dump binary to use"),
       })
       .strict()
-      .optional(),
+      .default({ baseline: "prod", baseline_max_age_minutes: 60, pg_dump: "pg_dump" }),
     smoke_sql: z.array(z.string()).optional(),
     suite: z
       .object({ pre_push: z.array(stepSchema).optional(), smoke: z.array(stepSchema).optional() })

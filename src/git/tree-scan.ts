@@ -1,3 +1,4 @@
+import { readBlobs } from "./blobs.js";
 import type { Git } from "./git.js";
 
 /** One entry of a directory tree in git. */
@@ -44,10 +45,8 @@ export class DirScanner {
   async entries(trees: string[]): Promise<Map<string, TreeEntry[]>> {
     const unknown = [...new Set(trees.filter((t) => !this.entriesByTree.has(t)))];
     if (unknown.length > 0) {
-      const r = await this.git.runBuffer(["cat-file", "--batch"], { input: `${unknown.join("\n")}\n` });
-      if (!r.ok) throw new Error(`git cat-file --batch failed: ${r.stderr.trim()}`);
-      for (const [oid, body] of parseBatch(r.stdout))
-        this.entriesByTree.set(oid, parseTree(body, oid.length / 2));
+      const bodies = await readBlobs(this.git, unknown);
+      for (const [oid, body] of bodies) this.entriesByTree.set(oid, parseTree(body, oid.length / 2));
     }
     return new Map(trees.map((t) => [t, this.entriesByTree.get(t) ?? []]));
   }
@@ -61,22 +60,6 @@ export class DirScanner {
     for (const [commit, tree] of trees)
       out.set(commit, tree ? { tree, entries: entries.get(tree) ?? [] } : null);
     return out;
-  }
-}
-
-/** Splits `git cat-file --batch` output into (object id, body) pairs. */
-function* parseBatch(buf: Buffer): Generator<[string, Buffer]> {
-  let pos = 0;
-  while (pos < buf.length) {
-    const eol = buf.indexOf(0x0a, pos);
-    if (eol < 0) return;
-    const header = buf.toString("utf8", pos, eol);
-    pos = eol + 1;
-    const [oid, type, size] = header.split(" ");
-    if (!oid || type === "missing" || size === undefined) continue;
-    const length = Number(size);
-    yield [oid, buf.subarray(pos, pos + length)];
-    pos += length + 1;
   }
 }
 

@@ -23,6 +23,8 @@ export interface ProdHistory {
 /** Production behind an interface: services read its history; nothing ever writes to it. */
 export interface ProductionSource {
   readHistory(): Promise<ProdHistory>;
+  /** `server_version_num`, e.g. 150020 (to check pg_dump against it). */
+  serverVersionNum(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -71,40 +73,49 @@ export function createPgProduction(options: PgProductionOptions): ProductionSour
   pool.on("error", () => {
     /* an idle connection dropped: the next read reconnects */
   });
+  /** Runs `fn` on a pooled connection inside `BEGIN READ ONLY` with a statement timeout, then rolls back. */
+  const readOnly = async <T>(what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw new ProductionError(`production is unreachable: ${errorMessage(err) || "connection failed"}`, {
+        hint: "Check prod.dsn and the network; reservations proceed from git and leases meanwhile.",
+        cause: err,
+      });
+    }
+    try {
+      await client.query("BEGIN TRANSACTION READ ONLY");
+      await client.query(`SET LOCAL statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
+      const result = await fn(client);
+      await client.query("ROLLBACK");
+      client.release();
+      return result;
+    } catch (err) {
+      client.release(true);
+      const code = (err as { code?: string }).code;
+      if (code === "42P01") {
+        throw new ProductionError(`production has no history table ${table}`, {
+          hint: "Set migrations.history_table (and history_format) to the table the app's migrator writes.",
+          cause: err,
+        });
+      }
+      throw new ProductionError(`${what} failed: ${errorMessage(err)}`, {
+        hint: "Check the read-only role's grants and prod.statement_timeout_ms.",
+        cause: err,
+      });
+    }
+  };
   return {
-    async readHistory() {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        throw new ProductionError(`production is unreachable: ${errorMessage(err) || "connection failed"}`, {
-          hint: "Check prod.dsn and the network; reservations proceed from git and leases meanwhile.",
-          cause: err,
-        });
-      }
-      try {
-        await client.query("BEGIN TRANSACTION READ ONLY");
-        await client.query(`SET LOCAL statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
-        const rows = await queryHistory(client, options.format, quoted);
-        await client.query("ROLLBACK");
-        client.release();
-        return toHistory(options.format, table, rows);
-      } catch (err) {
-        client.release(true);
-        const code = (err as { code?: string }).code;
-        const message =
-          code === "42P01"
-            ? `production has no history table ${table}`
-            : `reading production's history (${table}) failed: ${errorMessage(err)}`;
-        throw new ProductionError(message, {
-          hint:
-            code === "42P01"
-              ? "Set migrations.history_table (and history_format) to the table the app's migrator writes."
-              : "Check the read-only role's SELECT grant on the history table.",
-          cause: err,
-        });
-      }
-    },
+    readHistory: () =>
+      readOnly(`reading production's history (${table})`, async (client) =>
+        toHistory(options.format, table, await queryHistory(client, options.format, quoted)),
+      ),
+    serverVersionNum: () =>
+      readOnly("reading production's server version", async (client) => {
+        const r = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+        return Number(r.rows[0]?.v);
+      }),
     async close() {
       await pool.end();
     },
@@ -169,4 +180,14 @@ export function sameMigrationName(a: string, b: string): boolean {
       .replace(/[_\s]+/g, " ")
       .trim();
   return norm(a) === norm(b);
+}
+
+/** Whether production has applied `version` (golang-migrate records only the current version). */
+export function appliedVersions(history: ProdHistory): (version: number) => boolean {
+  if (history.format === "golang-migrate") {
+    const max = history.maxVersion;
+    return (version) => max !== null && version <= max;
+  }
+  const set = new Set(history.rows.map((r) => r.version));
+  return (version) => set.has(version);
 }

@@ -50,4 +50,28 @@ export const SQLITE_SCHEMA: SchemaStep[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "dry_runs",
+    sql: `
+      CREATE TABLE dry_runs (
+        id           TEXT NOT NULL,
+        file         TEXT NOT NULL,
+        worker       TEXT NOT NULL,
+        branch       TEXT,
+        version      INTEGER,
+        name         TEXT,
+        sha256       TEXT NOT NULL,
+        baseline_id  TEXT NOT NULL,
+        template_key TEXT,
+        engine       TEXT NOT NULL,
+        outcome      TEXT NOT NULL CHECK (outcome IN ('passed', 'failed', 'not_run')),
+        report       TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        PRIMARY KEY (id, file)
+      );
+      CREATE INDEX dry_runs_content ON dry_runs (sha256, baseline_id);
+      CREATE INDEX dry_runs_worker ON dry_runs (worker, created_at);
+    `,
+  },
 ];

@@ -3,9 +3,25 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { errorMessage, StateError } from "../errors.js";
 import { type SchemaStep, SQLITE_SCHEMA } from "./schema.js";
-import type { EventInput, EventRow, LeaseRow, Plan, Snapshot, StateStore } from "./types.js";
+import type { DryRunRecord, EventInput, EventRow, LeaseRow, Plan, Snapshot, StateStore } from "./types.js";
 
 type Db = Database.Database;
+
+interface DryRunRecordRow {
+  id: string;
+  file: string;
+  worker: string;
+  branch: string | null;
+  version: number | null;
+  name: string | null;
+  sha256: string;
+  baseline_id: string;
+  template_key: string | null;
+  engine: string;
+  outcome: DryRunRecord["outcome"];
+  report: string;
+  created_at: number;
+}
 
 interface LeaseRecord {
   id: string;
@@ -192,6 +208,54 @@ class SqliteStore implements StateStore {
         : this.db.prepare("SELECT * FROM events ORDER BY id DESC LIMIT ?").all(options.limit)
     ) as (Omit<EventRow, "detail"> & { detail: string | null })[];
     return rows.map((r) => ({ ...r, detail: r.detail === null ? undefined : JSON.parse(r.detail) }));
+  }
+
+  async recordDryRun(records: DryRunRecord[], event: EventInput): Promise<void> {
+    const insert = this.db.prepare(`INSERT INTO dry_runs (id, file, worker, branch, version, name, sha256,
+      baseline_id, template_key, engine, outcome, report, created_at) VALUES (@runId, @file, @worker, @branch,
+      @version, @name, @sha256, @baselineId, @templateKey, @engine, @outcome, @report, @createdAt)`);
+    const run = this.db.transaction(() => {
+      for (const r of records) insert.run({ ...r, report: JSON.stringify(r.report) });
+      this.writeEvent(records[0]?.createdAt ?? Date.now(), event);
+    });
+    run.immediate();
+  }
+
+  async dryRuns(query: {
+    sha256?: string;
+    worker?: string;
+    runId?: string;
+    limit: number;
+  }): Promise<DryRunRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    for (const [column, value] of [
+      ["sha256", query.sha256],
+      ["worker", query.worker],
+      ["id", query.runId],
+    ] as const) {
+      if (value === undefined) continue;
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
+    const sql = `SELECT * FROM dry_runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY created_at DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...params, query.limit) as DryRunRecordRow[];
+    return rows.map((r) => ({
+      runId: r.id,
+      file: r.file,
+      worker: r.worker,
+      branch: r.branch,
+      version: r.version,
+      name: r.name,
+      sha256: r.sha256,
+      baselineId: r.baseline_id,
+      templateKey: r.template_key,
+      engine: r.engine,
+      outcome: r.outcome,
+      report: JSON.parse(r.report) as unknown,
+      createdAt: r.created_at,
+    }));
   }
 
   async schemaVersion(): Promise<number> {

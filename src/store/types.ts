@@ -47,6 +47,24 @@ export interface LeaseEnd {
   movedTo?: string;
 }
 
+/** One file's outcome in one dry run: the evidence the completion gate looks up by content. */
+export interface DryRunRecord {
+  runId: string;
+  /** Path relative to the repository root. */
+  file: string;
+  worker: string;
+  branch: string | null;
+  version: number | null;
+  name: string | null;
+  sha256: string;
+  baselineId: string;
+  templateKey: string | null;
+  engine: string;
+  outcome: "passed" | "failed" | "not_run";
+  report: unknown;
+  createdAt: number;
+}
+
 /** What a decision inside a state transaction wants written. Applied atomically, or not at all. */
 export interface Plan<T> {
   insert?: LeaseRow[];
@@ -73,6 +91,14 @@ export interface StateStore {
   /** True for exactly one caller per interval across processes: used to throttle `git fetch`. */
   claimInterval(key: string, intervalMs: number, now: number): Promise<boolean>;
   events(options: { limit: number; subject?: string }): Promise<EventRow[]>;
+  /** Records a dry run's per-file outcomes and its audit event in one transaction. */
+  recordDryRun(records: DryRunRecord[], event: EventInput): Promise<void>;
+  dryRuns(query: {
+    sha256?: string;
+    worker?: string;
+    runId?: string;
+    limit: number;
+  }): Promise<DryRunRecord[]>;
   schemaVersion(): Promise<number>;
   close(): Promise<void>;
 }

@@ -29,6 +29,7 @@ describe("the built CLI", () => {
     try {
       const { tools } = await server.client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual([
+        "dry_run_migration",
         "list_slot_leases",
         "release_slot",
         "reserve_migration_slot",

@@ -1,0 +1,280 @@
+import type { ScratchSession } from "./engine.js";
+import { lineColumnAt, type SqlAnalysis, type SqlStatement } from "./sql.js";
+
+/** A migration file ready to run: its text, identity and parsed statements. */
+export interface PreparedFile {
+  /** Path relative to the repository root. */
+  path: string;
+  version: number | null;
+  name: string | null;
+  sha256: string;
+  text: string;
+  analysis: SqlAnalysis;
+}
+
+/** Where and why a file failed, as the database said it. */
+export interface FailureReport {
+  path: string;
+  line: number;
+  column: number;
+  statement: string;
+  sqlstate: string | null;
+  message: string;
+  detail: string | null;
+  hint: string | null;
+  /** The migration on main that explains it, when one does. */
+  explanation: string | null;
+}
+
+/** Relation locks a file held, by lock mode: `{ AccessExclusiveLock: ["public.rules"] }`. */
+export type LockSummary = Record<string, string[]>;
+
+export interface FileRun {
+  status: "applied" | "failed" | "not_run";
+  durationMs: number | null;
+  ran: "transaction" | "autocommit" | null;
+  /** Null when not observable (statements outside a transaction, or the file failed). */
+  locks: LockSummary | null;
+  failure: FailureReport | null;
+  notes: string[];
+}
+
+export type Explain = (facts: { sqlstate: string; message: string }) => string | null;
+
+const LOCKS_SQL = `SELECT n.nspname AS schema, c.relname AS relation, l.mode AS mode
+  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`;
+
+/** Outer BEGIN/COMMIT of a file become the unit mai-gate (and the app's migrator) wraps it in. */
+const FOLDED = new Set(["begin", "commit", "rollback"]);
+
+/**
+ * Runs files in one transaction on a warm clone and rolls everything back: one savepoint per file,
+ * locks read from pg_locks before each release. Stops at the first failure; later files are not run.
+ */
+export async function runWarm(
+  session: ScratchSession,
+  files: PreparedFile[],
+  explain: Explain,
+): Promise<FileRun[]> {
+  const runs: FileRun[] = [];
+  const held = new Set<string>();
+  await session.query("BEGIN");
+  try {
+    for (const file of files) {
+      if (runs.some((r) => r.status === "failed")) {
+        runs.push(notRun());
+        continue;
+      }
+      const started = performance.now();
+      await session.query("SAVEPOINT maigate_file");
+      const notes = foldNotes(file);
+      const failure = await runStatements(
+        session,
+        file,
+        (s) => !FOLDED.has(s.transactionControl ?? ""),
+        explain,
+      );
+      const durationMs = performance.now() - started;
+      if (failure) {
+        runs.push({ status: "failed", durationMs, ran: "transaction", locks: null, failure, notes });
+        continue;
+      }
+      const locks = await newLocks(session, held);
+      await session.query("RELEASE SAVEPOINT maigate_file");
+      runs.push({ status: "applied", durationMs, ran: "transaction", locks, failure: null, notes });
+    }
+  } finally {
+    await session.query("ROLLBACK");
+  }
+  return runs;
+}
+
+/**
+ * Runs files for real, committing, as the app's migrator does: `per-file` wraps each file in its own
+ * transaction, except files with statements that cannot run in one (those run statement by
+ * statement, their own BEGIN/COMMIT included); `all` wraps every file in one transaction, where such
+ * statements fail exactly as they would in production. For disposable clones and template builds.
+ */
+export async function runCommitting(
+  session: ScratchSession,
+  files: PreparedFile[],
+  transaction: "per-file" | "all",
+  explain: Explain,
+): Promise<FileRun[]> {
+  if (transaction === "all") return runAllInOne(session, files, explain);
+  const runs: FileRun[] = [];
+  for (const file of files) {
+    if (runs.some((r) => r.status === "failed")) {
+      runs.push(notRun());
+      continue;
+    }
+    runs.push(
+      file.analysis.nonTransactional.length > 0
+        ? await runAutocommit(session, file, explain)
+        : await runOwnTransaction(session, file, explain),
+    );
+  }
+  return runs;
+}
+
+async function runOwnTransaction(
+  session: ScratchSession,
+  file: PreparedFile,
+  explain: Explain,
+): Promise<FileRun> {
+  const started = performance.now();
+  await session.query("BEGIN");
+  const failure = await runStatements(session, file, (s) => !FOLDED.has(s.transactionControl ?? ""), explain);
+  const locks = failure ? null : await newLocks(session, new Set());
+  await session.query(failure ? "ROLLBACK" : "COMMIT");
+  const durationMs = performance.now() - started;
+  return {
+    status: failure ? "failed" : "applied",
+    durationMs,
+    ran: "transaction",
+    locks,
+    failure,
+    notes: foldNotes(file),
+  };
+}
+
+async function runAutocommit(
+  session: ScratchSession,
+  file: PreparedFile,
+  explain: Explain,
+): Promise<FileRun> {
+  const started = performance.now();
+  const failure = await runStatements(session, file, () => true, explain);
+  if (failure) await session.query("ROLLBACK").catch(() => undefined);
+  const reasons = [...new Set(file.analysis.nonTransactional.map((s) => s.nonTransactional))].join(", ");
+  return {
+    status: failure ? "failed" : "applied",
+    durationMs: performance.now() - started,
+    ran: "autocommit",
+    locks: null,
+    failure,
+    notes: [
+      `ran statement by statement outside a transaction (${reasons}) on a disposable clone; locks are not observable`,
+    ],
+  };
+}
+
+async function runAllInOne(
+  session: ScratchSession,
+  files: PreparedFile[],
+  explain: Explain,
+): Promise<FileRun[]> {
+  const runs: FileRun[] = [];
+  const held = new Set<string>();
+  await session.query("BEGIN");
+  for (const file of files) {
+    if (runs.some((r) => r.status === "failed")) {
+      runs.push(notRun());
+      continue;
+    }
+    const started = performance.now();
+    const failure = await runStatements(
+      session,
+      file,
+      (s) => !FOLDED.has(s.transactionControl ?? ""),
+      explain,
+    );
+    const locks = failure ? null : await newLocks(session, held);
+    const durationMs = performance.now() - started;
+    runs.push({
+      status: failure ? "failed" : "applied",
+      durationMs,
+      ran: "transaction",
+      locks,
+      failure,
+      notes: foldNotes(file),
+    });
+  }
+  await session.query(runs.some((r) => r.status === "failed") ? "ROLLBACK" : "COMMIT");
+  return runs;
+}
+
+async function runStatements(
+  session: ScratchSession,
+  file: PreparedFile,
+  include: (s: SqlStatement) => boolean,
+  explain: Explain,
+): Promise<FailureReport | null> {
+  for (const statement of file.analysis.statements) {
+    if (!include(statement)) continue;
+    try {
+      await session.query(statement.text);
+    } catch (err) {
+      return failureOf(err, file, statement, explain);
+    }
+  }
+  return null;
+}
+
+/** The database's error placed on the file's line and column, with an explanation where one exists. */
+export function failureOf(
+  err: unknown,
+  file: PreparedFile,
+  statement: SqlStatement,
+  explain: Explain,
+): FailureReport {
+  const e = err as {
+    code?: string;
+    message?: string;
+    detail?: string;
+    hint?: string;
+    position?: string | number;
+  };
+  const position = Number(e.position);
+  const at =
+    Number.isInteger(position) && position > 0
+      ? lineColumnAt(file.text, statement.offset + position - 1)
+      : { line: statement.line, column: statement.column };
+  const message = e.message ?? String(err);
+  const sqlstate = e.code ?? null;
+  return {
+    path: file.path,
+    ...at,
+    statement: statement.text,
+    sqlstate,
+    message,
+    detail: e.detail ?? null,
+    hint: e.hint ?? null,
+    explanation: sqlstate ? explain({ sqlstate, message }) : null,
+  };
+}
+
+/** Locks taken since the last read, grouped by mode. */
+async function newLocks(session: ScratchSession, held: Set<string>): Promise<LockSummary> {
+  const { rows } = await session.query(LOCKS_SQL);
+  const summary: LockSummary = {};
+  for (const row of rows) {
+    const relation = `${String(row.schema)}.${String(row.relation)}`;
+    const mode = String(row.mode);
+    const key = `${mode}|${relation}`;
+    if (held.has(key)) continue;
+    held.add(key);
+    summary[mode] = [...(summary[mode] ?? []), relation];
+  }
+  for (const list of Object.values(summary)) list.sort();
+  return summary;
+}
+
+function foldNotes(file: PreparedFile): string[] {
+  return file.analysis.ownTransaction
+    ? ["the file's own BEGIN/COMMIT were folded into the one transaction the file runs in"]
+    : [];
+}
+
+function notRun(): FileRun {
+  return {
+    status: "not_run",
+    durationMs: null,
+    ran: null,
+    locks: null,
+    failure: null,
+    notes: ["not run: an earlier file failed"],
+  };
+}

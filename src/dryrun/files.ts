@@ -1,0 +1,99 @@
+import { lstat, readFile, realpath } from "node:fs/promises";
+import { isAbsolute, relative, resolve, sep } from "node:path";
+import { GitError, InputError } from "../errors.js";
+import type { Git } from "../git/git.js";
+import { parseFileName } from "../migrations/layout.js";
+import type { RepoState } from "../slots/sources.js";
+import { sha256 } from "./baseline.js";
+
+/** A migration file from the worktree, checked and read. */
+export interface InputFile {
+  /** Path relative to the repository root, with forward slashes. */
+  path: string;
+  absolute: string;
+  text: string;
+  sha256: string;
+  version: number | null;
+  name: string | null;
+}
+
+export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The branch's new or changed migration files since its merge base with main: committed, staged,
+ * unstaged and untracked alike, since the dry run tests what is on disk. Down files are left out.
+ */
+export async function branchMigrationPaths(git: Git, state: RepoState): Promise<string[]> {
+  const base = await git.run(["merge-base", "HEAD", state.main.sha]);
+  if (!base.ok) throw new GitError(`no merge base between HEAD and ${state.main.ref}: ${base.stderr.trim()}`);
+  const dir = state.config.migrations.dir;
+  const [changed, untracked] = await Promise.all([
+    git.run(["diff", "--name-only", "--diff-filter=AMR", "-z", base.stdout.trim(), "--", dir]),
+    git.run(["ls-files", "--others", "--exclude-standard", "-z", "--", dir]),
+  ]);
+  const paths = new Set([...changed.stdout.split("\0"), ...untracked.stdout.split("\0")].filter(Boolean));
+  return [...paths].filter((p) => !/\.down\.sql$/.test(p)).sort();
+}
+
+/** Reads files named by the caller, refusing anything outside the worktree, missing, binary or huge. */
+export async function loadInputFiles(root: string, paths: string[], state: RepoState): Promise<InputFile[]> {
+  const realRoot = await realpath(root);
+  const out: InputFile[] = [];
+  for (const given of paths) {
+    const absolute = resolve(root, given);
+    const path = await insideWorktree(realRoot, absolute, given);
+    const info = await lstat(absolute).catch(() => null);
+    if (!info)
+      throw new InputError(
+        `${given} does not exist in this worktree`,
+        "Pass paths relative to the repository root.",
+      );
+    if (!info.isFile()) throw new InputError(`${given} is not a regular file`);
+    if (info.size > MAX_FILE_BYTES) {
+      throw new InputError(
+        `${given} is ${(info.size / 1024 / 1024).toFixed(1)} MB; a migration may be at most ${MAX_FILE_BYTES / 1024 / 1024} MB`,
+        "Split data loads out of schema migrations.",
+      );
+    }
+    const bytes = await readFile(absolute);
+    const text = decodeText(bytes, given);
+    const base = path.split("/").at(-1)!;
+    const parsed = parseFileName(base, state.config.migrations);
+    if (parsed?.ok && parsed.parsed.direction === "down") {
+      throw new InputError(
+        `${given} is a down migration`,
+        "Dry runs apply migrations forward; pass the .up.sql file.",
+      );
+    }
+    out.push({
+      path,
+      absolute,
+      text,
+      sha256: sha256(text),
+      version: parsed?.ok ? parsed.parsed.version : null,
+      name: parsed?.ok ? parsed.parsed.name : null,
+    });
+  }
+  return out.sort((a, b) => (a.version ?? Number.MAX_SAFE_INTEGER) - (b.version ?? Number.MAX_SAFE_INTEGER));
+}
+
+async function insideWorktree(realRoot: string, absolute: string, given: string): Promise<string> {
+  const real = await realpath(absolute).catch(() => absolute);
+  const rel = relative(realRoot, real);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) {
+    throw new InputError(
+      `${given} is outside this worktree`,
+      "Dry-run only migration files of your own worktree.",
+    );
+  }
+  return rel.split(sep).join("/");
+}
+
+function decodeText(bytes: Buffer, given: string): string {
+  if (bytes.includes(0)) throw new InputError(`${given} is a binary file, not SQL`);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new InputError(`${given} is not valid UTF-8 text`, "Save the migration as UTF-8.");
+  }
+}

@@ -1,0 +1,378 @@
+import { createHash, randomBytes } from "node:crypto";
+import pg from "pg";
+import { errorMessage } from "../errors.js";
+import { type Logger, silentLogger } from "../log.js";
+import {
+  SCRATCH_PREFIX,
+  type ScratchEngine,
+  ScratchError,
+  type ScratchSession,
+  type TemplateOutcome,
+  type TemplateSpec,
+} from "./engine.js";
+
+/**
+ * Scratch databases on a real PostgreSQL server. Templates, builds and clones are databases named
+ * `maigate_*`; every claim on one is a session-level advisory lock held on its own short-lived admin
+ * connection, so a crashed process releases its claims and the janitor can reclaim its leftovers.
+ */
+
+const WARM_SLOTS = 8;
+const CONNECT_TIMEOUT_MS = 5_000;
+const LOCK_SQL = "SELECT pg_advisory_lock(hashtextextended($1, 0))";
+const TRY_LOCK_SQL = "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok";
+const UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtextextended($1, 0))";
+const LEFTOVER = new RegExp(`^${SCRATCH_PREFIX}(?:run|build)_`);
+const WARM = new RegExp(`^${SCRATCH_PREFIX}warm_([0-9a-f]{24})_\\d+$`);
+const DSN_HINT =
+  "Check scratch.dsn (host, port, user, database) and that the scratch PostgreSQL server is running.";
+
+const q = (name: string) => pg.escapeIdentifier(name);
+const hex = (bytes: number) => randomBytes(bytes).toString("hex");
+
+/** The first 24 hex digits of a content key; a key that is not lowercase hex is hashed first. */
+function tag(key: string): string {
+  const digits = /^[0-9a-f]{24}/.test(key) ? key : createHash("sha256").update(key).digest("hex");
+  return digits.slice(0, 24);
+}
+
+const templateName = (key: string) => `${SCRATCH_PREFIX}tpl_${tag(key)}`;
+const warmName = (key: string, n: number) => `${SCRATCH_PREFIX}warm_${tag(key)}_${n}`;
+
+/** The only way anything is dropped: names without the scratch prefix are refused outright. */
+async function dropScratchDatabase(client: pg.Client, name: string): Promise<void> {
+  if (!name.startsWith(SCRATCH_PREFIX)) {
+    throw new ScratchError(
+      `refusing to drop database "${name}": only ${SCRATCH_PREFIX}* databases are scratch`,
+    );
+  }
+  await client.query(`DROP DATABASE IF EXISTS ${q(name)} WITH (FORCE)`);
+}
+
+/** Run/build databases are always leftovers once unlocked; warm clones only when their template is gone. */
+function isLeftover(name: string, all: Set<string>): boolean {
+  if (!name.startsWith(SCRATCH_PREFIX)) return false;
+  if (LEFTOVER.test(name)) return true;
+  const warm = WARM.exec(name);
+  return warm !== null && !all.has(`${SCRATCH_PREFIX}tpl_${warm[1]}`);
+}
+
+function parseDsn(dsn: string): URL {
+  let url: URL;
+  try {
+    url = new URL(dsn);
+  } catch (err) {
+    throw new ScratchError("scratch.dsn is not a postgres:// URL", { hint: DSN_HINT, cause: err });
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw new ScratchError(`scratch.dsn has scheme ${url.protocol}, expected postgres://`, {
+      hint: DSN_HINT,
+    });
+  }
+  return url;
+}
+
+function connectError(address: string, err: unknown): ScratchError {
+  const code = (err as { code?: unknown }).code;
+  const refused = typeof code === "string" && /^(28|3D)/.test(code);
+  const what = refused ? "refused the connection" : "is unreachable";
+  return new ScratchError(`scratch server ${address} ${what}: ${errorMessage(err) || "connection failed"}`, {
+    hint: DSN_HINT,
+    cause: err,
+  });
+}
+
+/** One statement over the simple query protocol; the server's error propagates unchanged. */
+function sessionOf(client: pg.Client): ScratchSession {
+  return {
+    async query(sql) {
+      const result = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[];
+      const last = Array.isArray(result) ? result.at(-1) : result;
+      return { rows: last?.rows ?? [] };
+    },
+  };
+}
+
+export function createPgEngine(options: { dsn: string; logger?: Logger }): ScratchEngine {
+  const log = (options.logger ?? silentLogger()).child({ engine: "postgres" });
+  const base = parseDsn(options.dsn);
+  const address = `${base.hostname || "localhost"}:${base.port || "5432"}`;
+  const open = new Set<pg.Client>();
+  /** Warm names claimed in this process (advisory locks are re-entrant within one session). */
+  const busy = new Set<string>();
+
+  async function connect(database?: string): Promise<pg.Client> {
+    const url = new URL(base);
+    if (database !== undefined) url.pathname = `/${encodeURIComponent(database)}`;
+    const client = new pg.Client({
+      connectionString: url.toString(),
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      application_name: "mai-gate",
+    });
+    client.on("error", (err) => log.warn({ database, err: errorMessage(err) }, "scratch connection dropped"));
+    try {
+      await client.connect();
+    } catch (err) {
+      throw connectError(address, err);
+    }
+    open.add(client);
+    return client;
+  }
+
+  async function disconnect(client: pg.Client): Promise<void> {
+    open.delete(client);
+    await client.end().catch(() => undefined);
+  }
+
+  async function withAdmin<T>(fn: (admin: pg.Client) => Promise<T>): Promise<T> {
+    const admin = await connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await disconnect(admin);
+    }
+  }
+
+  /** A fresh admin session holding the advisory lock on `name` (waits for it). */
+  async function lockOn(name: string): Promise<pg.Client> {
+    const admin = await connect();
+    try {
+      await admin.query(LOCK_SQL, [name]);
+      return admin;
+    } catch (err) {
+      await disconnect(admin);
+      throw err;
+    }
+  }
+
+  async function tryLock(admin: pg.Client, name: string): Promise<boolean> {
+    const { rows } = await admin.query<{ ok: boolean }>(TRY_LOCK_SQL, [name]);
+    return rows[0]?.ok === true;
+  }
+
+  /** Closing the session releases its locks; the explicit unlock just makes the release immediate. */
+  async function unlock(admin: pg.Client): Promise<void> {
+    await admin.query("SELECT pg_advisory_unlock_all()").catch(() => undefined);
+    await disconnect(admin);
+  }
+
+  async function dropQuietly(admin: pg.Client, name: string): Promise<void> {
+    try {
+      await dropScratchDatabase(admin, name);
+    } catch (err) {
+      log.warn(
+        { database: name, err: errorMessage(err) },
+        "dropping a scratch database failed; the janitor retries",
+      );
+    }
+  }
+
+  async function exists(admin: pg.Client, names: string[]): Promise<Set<string>> {
+    const { rows } = await admin.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname = ANY($1::text[])",
+      [names],
+    );
+    return new Set(rows.map((r) => r.datname));
+  }
+
+  async function createFrom(admin: pg.Client, name: string, source: string): Promise<void> {
+    try {
+      await admin.query(`CREATE DATABASE ${q(name)} TEMPLATE ${q(source)}`);
+    } catch (err) {
+      const missing = (err as { code?: unknown }).code === "3D000";
+      throw new ScratchError(
+        missing
+          ? `template database ${source} does not exist`
+          : `creating scratch database ${name} from ${source} failed: ${errorMessage(err)}`,
+        {
+          hint: missing
+            ? "Ensure the template (ensureTemplate) before cloning it."
+            : "The scratch role needs CREATEDB, and nothing may be connected to the template.",
+          cause: err,
+        },
+      );
+    }
+  }
+
+  /** Builds template `key` in a locked build database; on failure drops it and rethrows `work`'s error. */
+  async function build(
+    admin: pg.Client,
+    source: string,
+    key: string,
+    work: (s: ScratchSession) => Promise<void>,
+  ) {
+    const name = `${SCRATCH_PREFIX}build_${tag(key)}_${hex(3)}`;
+    await admin.query(LOCK_SQL, [name]);
+    await createFrom(admin, name, source);
+    try {
+      const client = await connect(name);
+      try {
+        await work(sessionOf(client));
+      } finally {
+        await disconnect(client);
+      }
+      await admin
+        .query(`ALTER DATABASE ${q(name)} RENAME TO ${q(templateName(key))}`)
+        .catch((err: unknown) => {
+          throw new ScratchError(`renaming ${name} to ${templateName(key)} failed: ${errorMessage(err)}`, {
+            cause: err,
+          });
+        });
+    } catch (err) {
+      await dropQuietly(admin, name);
+      throw err;
+    }
+  }
+
+  /** Under the lock on template `keys[upto]`: re-checks, then builds it from the deepest template below. */
+  async function buildLocked(spec: TemplateSpec, upto: number): Promise<number | "cached"> {
+    const key = spec.keys[upto]!;
+    const admin = await lockOn(templateName(key));
+    try {
+      const names = spec.keys.slice(0, upto + 1).map(templateName);
+      const have = await exists(admin, names);
+      if (have.has(names[upto]!)) return "cached";
+      if (upto === 0) {
+        await build(admin, "template0", key, (s) => spec.buildBase(s));
+        return -1;
+      }
+      const from = names.findLastIndex((n) => have.has(n));
+      if (from < 0)
+        throw new ScratchError(`no template to build ${templateName(key)} from: the base is missing`);
+      log.debug({ key, from }, "building template");
+      await build(admin, names[from]!, key, async (s) => {
+        for (let i = from + 1; i <= upto; i++) await spec.applyStep(s, i);
+      });
+      return from;
+    } finally {
+      await unlock(admin);
+    }
+  }
+
+  async function ensureTemplate(spec: TemplateSpec): Promise<TemplateOutcome> {
+    const started = Date.now();
+    const last = spec.keys.length - 1;
+    if (last < 0) throw new ScratchError("ensureTemplate needs at least one key");
+    const done = (builtFrom: TemplateOutcome["builtFrom"]) => ({
+      key: spec.keys[last]!,
+      builtFrom,
+      ms: Date.now() - started,
+    });
+    const names = spec.keys.map(templateName);
+    const have = await withAdmin((admin) => exists(admin, names));
+    if (have.has(names[last]!)) return done("cached");
+    const baseBuilt = last > 0 && !have.has(names[0]!) && (await buildLocked(spec, 0)) !== "cached";
+    const from = await buildLocked(spec, last);
+    return done(from === 0 && baseBuilt ? -1 : from);
+  }
+
+  /** Claims the first free warm slot of `key`: its name and the admin session holding its lock. */
+  async function claimWarm(key: string): Promise<{ admin: pg.Client; name: string } | null> {
+    const admin = await connect();
+    try {
+      for (let n = 0; n < WARM_SLOTS; n++) {
+        const name = warmName(key, n);
+        if (busy.has(name)) continue;
+        busy.add(name);
+        let ok = false;
+        try {
+          ok = await tryLock(admin, name);
+        } finally {
+          if (!ok) busy.delete(name);
+        }
+        if (ok) return { admin, name };
+      }
+    } catch (err) {
+      await disconnect(admin);
+      throw err;
+    }
+    await disconnect(admin);
+    return null;
+  }
+
+  async function withWarmClone<T>(key: string, fn: (session: ScratchSession) => Promise<T>): Promise<T> {
+    const claim = await claimWarm(key);
+    if (!claim) {
+      log.debug({ key }, "all warm clones busy; using a disposable clone");
+      return withDisposableClone(key, fn);
+    }
+    try {
+      const { admin, name } = claim;
+      if ((await exists(admin, [name])).size === 0) await createFrom(admin, name, templateName(key));
+      const client = await connect(name);
+      try {
+        return await fn(sessionOf(client));
+      } finally {
+        await client.query("ROLLBACK").catch(() => undefined);
+        await disconnect(client);
+      }
+    } finally {
+      await unlock(claim.admin);
+      busy.delete(claim.name);
+    }
+  }
+
+  async function withDisposableClone<T>(
+    key: string,
+    fn: (session: ScratchSession) => Promise<T>,
+  ): Promise<T> {
+    const name = `${SCRATCH_PREFIX}run_${hex(6)}`;
+    const admin = await lockOn(name);
+    try {
+      await createFrom(admin, name, templateName(key));
+      try {
+        const client = await connect(name);
+        try {
+          return await fn(sessionOf(client));
+        } finally {
+          await disconnect(client);
+        }
+      } finally {
+        await dropQuietly(admin, name);
+      }
+    } finally {
+      await unlock(admin);
+    }
+  }
+
+  async function janitor(): Promise<string[]> {
+    const dropped: string[] = [];
+    await withAdmin(async (admin) => {
+      const { rows } = await admin.query<{ datname: string }>(
+        "SELECT datname FROM pg_database WHERE datname LIKE $1",
+        [`${SCRATCH_PREFIX.replaceAll("_", "\\_")}%`],
+      );
+      const all = new Set(rows.map((r) => r.datname));
+      for (const name of all) {
+        if (!isLeftover(name, all) || !(await tryLock(admin, name))) continue;
+        try {
+          if ((await exists(admin, [name])).size === 0) continue;
+          await dropScratchDatabase(admin, name);
+          dropped.push(name);
+        } finally {
+          await admin.query(UNLOCK_SQL, [name]);
+        }
+      }
+    });
+    if (dropped.length > 0) log.info({ dropped }, "janitor dropped leftover scratch databases");
+    return dropped;
+  }
+
+  return {
+    kind: "postgres",
+    limitations: [],
+    async serverVersionNum() {
+      const { rows } = await withAdmin((admin) =>
+        admin.query<{ server_version_num: string }>("SHOW server_version_num"),
+      );
+      return Number(rows[0]?.server_version_num);
+    },
+    ensureTemplate,
+    withWarmClone,
+    withDisposableClone,
+    janitor,
+    async close() {
+      await Promise.all([...open].map(disconnect));
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { execa } from "execa";
+import { errorMessage, MaiGateError } from "../errors.js";
+
+export class BaselineError extends MaiGateError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super("baseline", message, options);
+  }
+}
+
+/** The major version of a pg_dump binary, e.g. 15 for "pg_dump (PostgreSQL) 15.19 (Debian …)". */
+export async function pgDumpMajor(bin: string): Promise<{ major: number; text: string }> {
+  const r = await execa(bin, ["--version"], { reject: false, timeout: 10_000 }).catch((err: unknown) => ({
+    exitCode: undefined,
+    stdout: "",
+    stderr: errorMessage(err),
+  }));
+  const text = String(r.stdout).trim();
+  const m = /\(PostgreSQL\)\s+(\d+)/.exec(text);
+  if (r.exitCode !== 0 || !m) {
+    throw new BaselineError(
+      `pg_dump is not usable (${bin}): ${String(r.stderr).trim() || text || "no version"}`,
+      {
+        hint: "Install the PostgreSQL client matching production (e.g. apt install postgresql-client-16), or set scratch.pg_dump, or use scratch.baseline: replay.",
+      },
+    );
+  }
+  return { major: Number(m[1]), text };
+}
+
+/** pg_dump refuses (or silently mis-dumps) a newer server: say so before running it. */
+export function checkPgDumpAgainst(dump: { major: number; text: string }, serverVersionNum: number): void {
+  const serverMajor = Math.floor(serverVersionNum / 10_000);
+  if (dump.major < serverMajor) {
+    throw new BaselineError(`pg_dump ${dump.major} is older than production's PostgreSQL ${serverMajor}`, {
+      hint: `Install postgresql-client-${serverMajor} and point scratch.pg_dump at its pg_dump.`,
+    });
+  }
+}
+
+/**
+ * A schema-only dump of production: `--no-owner --no-privileges`, over the read-only DSN, with the
+ * session forced read-only and bounded by a statement timeout. pg_dump itself reads in a
+ * `REPEATABLE READ, READ ONLY` transaction.
+ */
+export async function dumpSchema(
+  bin: string,
+  dsn: string,
+  options: { timeoutMs: number; statementTimeoutMs: number; connectTimeoutMs: number },
+): Promise<string> {
+  const r = await execa(bin, ["--schema-only", "--no-owner", "--no-privileges", "--dbname", dsn], {
+    reject: false,
+    timeout: options.timeoutMs,
+    maxBuffer: 512 * 1024 * 1024,
+    env: {
+      PGOPTIONS: `-c default_transaction_read_only=on -c statement_timeout=${options.statementTimeoutMs}`,
+      PGCONNECT_TIMEOUT: String(Math.max(1, Math.ceil(options.connectTimeoutMs / 1000))),
+      PGAPPNAME: "mai-gate",
+    },
+  });
+  if (r.exitCode !== 0) {
+    const why = r.timedOut
+      ? `timed out after ${options.timeoutMs} ms`
+      : r.stderr.trim().split("\n").slice(-2).join(" ");
+    throw new BaselineError(`pg_dump of production failed: ${redact(why, dsn)}`, {
+      hint: "Check prod.dsn and that its role may read the schema; or use scratch.baseline: replay meanwhile.",
+    });
+  }
+  return r.stdout;
+}
+
+/**
+ * Plain dumps carry psql meta-commands (`\restrict`, `\unrestrict`, `\connect`) that only psql
+ * understands; the statements around them are plain SQL.
+ */
+export function stripPsqlMeta(dump: string): string {
+  return dump
+    .split("\n")
+    .filter((line) => !line.startsWith("\\"))
+    .join("\n");
+}
+
+function redact(text: string, dsn: string): string {
+  try {
+    const url = new URL(dsn);
+    return url.password ? text.replaceAll(url.password, "***") : text;
+  } catch {
+    return text;
+  }
+}

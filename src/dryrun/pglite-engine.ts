@@ -1,0 +1,218 @@
+import { PGlite } from "@electric-sql/pglite";
+import { errorMessage } from "../errors.js";
+import { type Logger, silentLogger } from "../log.js";
+import {
+  type ScratchEngine,
+  ScratchError,
+  type ScratchSession,
+  type TemplateOutcome,
+  type TemplateSpec,
+} from "./engine.js";
+
+/**
+ * Scratch databases inside this process: templates and clones are PGlite instances, and a clone is
+ * `template.clone()` (a copy of its data directory, ~0.6 s). Nothing outlives the process, so the
+ * janitor has nothing to do. PGlite's query errors already carry pg's fields (`code`, `message`,
+ * `detail`, `hint`, `position` as a string), so sessions pass them through unchanged.
+ */
+
+/** Templates kept open at most; the base and the newest are never evicted. */
+const MAX_TEMPLATES = 4;
+
+const LIMITATION =
+  "Dry runs ran on embedded PGlite (PostgreSQL 18 inside this process, one session), so lock waits " +
+  "against live traffic and concurrent index builds cannot be observed, and its server version may " +
+  "differ from production's.";
+
+interface WarmSlot {
+  db: Promise<PGlite>;
+  busy: boolean;
+  /** Its template was evicted: close it when the current user is done. */
+  retire: boolean;
+}
+
+/** One statement over the simple query protocol; PGlite's error propagates unchanged. */
+function sessionOf(db: PGlite): ScratchSession {
+  return {
+    async query(sql) {
+      const results = await db.exec(sql);
+      return { rows: results.at(-1)?.rows ?? [] };
+    },
+  };
+}
+
+async function closeQuietly(db: PGlite | Promise<PGlite>): Promise<void> {
+  try {
+    const instance = await db;
+    if (!instance.closed) await instance.close();
+  } catch {
+    /* a clone that never opened, or one already gone: nothing to close */
+  }
+}
+
+async function cloneOf(db: PGlite): Promise<PGlite> {
+  const copy = await db.clone();
+  if (copy instanceof PGlite) return copy;
+  await copy.close();
+  throw new ScratchError("PGlite.clone() returned an unexpected instance type");
+}
+
+export function createPgliteEngine(options: { logger?: Logger } = {}): ScratchEngine {
+  const log = (options.logger ?? silentLogger()).child({ engine: "pglite" });
+  /** Insertion order is age: the oldest non-protected template is evicted first. */
+  const templates = new Map<string, PGlite>();
+  const warm = new Map<string, WarmSlot>();
+  const disposables = new Set<Promise<PGlite>>();
+  /** Builds in flight by key, so two concurrent calls never build the same template twice. */
+  const building = new Map<string, Promise<number | "cached">>();
+  let versionNum: number | undefined;
+
+  function template(key: string): PGlite {
+    const db = templates.get(key);
+    if (!db || db.closed) {
+      throw new ScratchError(`no PGlite template for key ${key.slice(0, 12)}`, {
+        hint: "Ensure the template (ensureTemplate) before cloning it.",
+      });
+    }
+    return db;
+  }
+
+  async function buildKey(spec: TemplateSpec, upto: number): Promise<number | "cached"> {
+    const key = spec.keys[upto]!;
+    if (templates.has(key)) return "cached";
+    let from = -1;
+    for (let i = upto - 1; i >= 0 && from < 0; i--) if (templates.has(spec.keys[i]!)) from = i;
+    if (upto > 0 && from < 0) throw new ScratchError("no PGlite template to build from: the base is missing");
+    const db = from < 0 ? await PGlite.create() : await cloneOf(template(spec.keys[from]!));
+    try {
+      const session = sessionOf(db);
+      if (from < 0) await spec.buildBase(session);
+      for (let i = Math.max(from + 1, 1); i <= upto; i++) await spec.applyStep(session, i);
+    } catch (err) {
+      await closeQuietly(db);
+      throw err;
+    }
+    templates.set(key, db);
+    return from;
+  }
+
+  /** `buildKey` for one key at a time: a second caller waits for the first build. */
+  async function buildOnce(spec: TemplateSpec, upto: number): Promise<number | "cached"> {
+    const key = spec.keys[upto]!;
+    const pending = building.get(key);
+    if (pending) return pending.then(() => "cached" as const);
+    const started = buildKey(spec, upto);
+    building.set(key, started);
+    try {
+      return await started;
+    } finally {
+      building.delete(key);
+    }
+  }
+
+  /** Closes the oldest templates (and their idle warm clones) beyond MAX_TEMPLATES. */
+  async function evict(keep: string[]): Promise<void> {
+    for (const key of [...templates.keys()]) {
+      if (templates.size <= MAX_TEMPLATES) return;
+      if (keep.includes(key)) continue;
+      const db = templates.get(key)!;
+      templates.delete(key);
+      await closeQuietly(db);
+      const slot = warm.get(key);
+      if (!slot) continue;
+      warm.delete(key);
+      if (slot.busy) slot.retire = true;
+      else await closeQuietly(slot.db);
+    }
+  }
+
+  async function ensureTemplate(spec: TemplateSpec): Promise<TemplateOutcome> {
+    const started = Date.now();
+    const last = spec.keys.length - 1;
+    if (last < 0) throw new ScratchError("ensureTemplate needs at least one key");
+    const lastKey = spec.keys[last]!;
+    const done = (builtFrom: TemplateOutcome["builtFrom"]) => ({
+      key: lastKey,
+      builtFrom,
+      ms: Date.now() - started,
+    });
+    if (templates.has(lastKey)) return done("cached");
+    const baseBuilt = last > 0 && (await buildOnce(spec, 0)) !== "cached";
+    const from = await buildOnce(spec, last);
+    await evict([spec.keys[0]!, lastKey]);
+    log.debug({ key: lastKey, from }, "PGlite template ready");
+    return done(from === 0 && baseBuilt ? -1 : from);
+  }
+
+  async function withDisposableClone<T>(
+    key: string,
+    fn: (session: ScratchSession) => Promise<T>,
+  ): Promise<T> {
+    const pending = cloneOf(template(key));
+    disposables.add(pending);
+    try {
+      return await fn(sessionOf(await pending));
+    } finally {
+      disposables.delete(pending);
+      await closeQuietly(pending);
+    }
+  }
+
+  async function withWarmClone<T>(key: string, fn: (session: ScratchSession) => Promise<T>): Promise<T> {
+    let slot = warm.get(key);
+    if (slot?.busy) return withDisposableClone(key, fn);
+    if (!slot) {
+      slot = { db: cloneOf(template(key)), busy: false, retire: false };
+      warm.set(key, slot);
+    }
+    slot.busy = true;
+    try {
+      const db = await slot.db.catch((err: unknown) => {
+        if (warm.get(key) === slot) warm.delete(key);
+        throw err;
+      });
+      try {
+        return await fn(sessionOf(db));
+      } finally {
+        await db
+          .exec("ROLLBACK")
+          .catch((err: unknown) => log.debug({ err: errorMessage(err) }, "ROLLBACK failed"));
+      }
+    } finally {
+      slot.busy = false;
+      if (slot.retire) await closeQuietly(slot.db);
+    }
+  }
+
+  async function serverVersionNum(): Promise<number> {
+    if (versionNum !== undefined) return versionNum;
+    const open = [...templates.values()].find((db) => !db.closed);
+    const db = open ?? (await PGlite.create());
+    try {
+      const results = await db.exec("SHOW server_version_num");
+      versionNum = Number(results[0]?.rows[0]?.server_version_num);
+      return versionNum;
+    } finally {
+      if (!open) await closeQuietly(db);
+    }
+  }
+
+  return {
+    kind: "pglite",
+    limitations: [LIMITATION],
+    serverVersionNum,
+    ensureTemplate,
+    withWarmClone,
+    withDisposableClone,
+    async janitor() {
+      return [];
+    },
+    async close() {
+      const all = [...templates.values(), ...[...warm.values()].map((s) => s.db), ...disposables];
+      templates.clear();
+      warm.clear();
+      disposables.clear();
+      await Promise.all(all.map(closeQuietly));
+    },
+  };
+}

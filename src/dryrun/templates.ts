@@ -1,0 +1,85 @@
+import { MaiGateError } from "../errors.js";
+import { type Explain, type FailureReport, type PreparedFile, runCommitting } from "./apply.js";
+import { type Baseline, type MainMigration, sha256 } from "./baseline.js";
+import type { ScratchEngine, TemplateOutcome } from "./engine.js";
+import { analyzeSql, SqlSyntaxError } from "./sql.js";
+
+/** A migration already on main fails against the baseline: the next deploy will fail the same way. */
+export class MainMigrationError extends MaiGateError {
+  constructor(
+    readonly failure: FailureReport,
+    readonly migration: MainMigration,
+  ) {
+    super(
+      "baseline",
+      `main's pending migration ${migration.path} fails against the baseline: ${failure.message}`,
+      {
+        hint: "This is main's problem, not your branch's: the next deploy will fail here. Tell the head.",
+      },
+    );
+  }
+}
+
+/**
+ * Content keys from the baseline through each of main's pending migrations: key i is the baseline
+ * plus migrations 1..i. A key changes exactly when what it stands for changes.
+ */
+export function chainKeys(baseline: Baseline): string[] {
+  const keys = [sha256(`baseline:${baseline.id}`)];
+  for (const m of baseline.pending) keys.push(sha256(`${keys.at(-1)}\n${m.path}\n${m.sha256}`));
+  return keys;
+}
+
+/** Builds (or finds) the template for the baseline plus main's pending migrations. */
+export async function ensureBaselineTemplate(
+  engine: ScratchEngine,
+  baseline: Baseline,
+  explain: Explain,
+): Promise<TemplateOutcome> {
+  const keys = chainKeys(baseline);
+  return engine.ensureTemplate({
+    keys,
+    async buildBase(session) {
+      if (baseline.schemaSql === null) return;
+      try {
+        await session.query(baseline.schemaSql);
+      } catch (err) {
+        const e = err as { message?: string };
+        throw new MaiGateError(
+          "baseline",
+          `restoring the baseline (${baseline.description}) failed: ${e.message ?? String(err)}`,
+          {
+            hint: "The scratch server may lack an extension or role production has; install it there, or use scratch.baseline: replay.",
+            cause: err,
+          },
+        );
+      }
+    },
+    async applyStep(session, step) {
+      const migration = baseline.pending[step - 1]!;
+      const prepared = await prepareMain(migration);
+      const [run] = await runCommitting(session, [prepared], "per-file", explain);
+      if (run?.failure) throw new MainMigrationError(run.failure, migration);
+    },
+  });
+}
+
+async function prepareMain(m: MainMigration): Promise<PreparedFile> {
+  try {
+    return { ...m, analysis: await analyzeSql(m.text) };
+  } catch (err) {
+    if (!(err instanceof SqlSyntaxError)) throw err;
+    const failure: FailureReport = {
+      path: m.path,
+      line: err.line,
+      column: err.column,
+      statement: "",
+      sqlstate: "42601",
+      message: err.parserMessage,
+      detail: null,
+      hint: null,
+      explanation: null,
+    };
+    throw new MainMigrationError(failure, m);
+  }
+}

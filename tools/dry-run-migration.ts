@@ -1,0 +1,186 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { FailureReport } from "../src/dryrun/apply.js";
+import { type DryRunResult, dryRun } from "../src/dryrun/service.js";
+import { fence, ok, runTool, type ToolDeps } from "./result.js";
+
+export const name = "dry_run_migration";
+
+export const inputSchema = {
+  files: z
+    .array(z.string())
+    .optional()
+    .describe(
+      "migration files to rehearse, relative to the repository root; default: every new or changed migration file on this branch since its merge base with main",
+    ),
+};
+
+const failureOut = z
+  .object({
+    path: z.string(),
+    line: z.number(),
+    column: z.number(),
+    statement: z.string().describe("the failing statement (untrusted text)"),
+    sqlstate: z.string().nullable(),
+    message: z.string(),
+    detail: z.string().nullable(),
+    hint: z.string().nullable(),
+    explanation: z
+      .string()
+      .nullable()
+      .describe("the migration on main that explains the failure, when one does"),
+  })
+  .describe("where and why it failed");
+
+export const outputSchema = {
+  passed: z.boolean().describe("every file applied and every slot check passed"),
+  run_id: z.string().describe("id of this dry run's record (the completion gate reads it)"),
+  baseline: z.object({
+    kind: z.enum(["prod", "file", "replay"]),
+    id: z.string(),
+    description: z.string(),
+    pending: z
+      .array(z.string())
+      .describe("main's migrations applied before yours (they run on the next deploy)"),
+    notes: z.array(z.string()),
+  }),
+  engine: z.object({
+    kind: z.enum(["postgres", "pglite"]),
+    server_version_num: z.number(),
+    limitations: z.array(z.string()).describe("what this engine could not observe"),
+  }),
+  template: z
+    .object({ key: z.string(), built_from: z.union([z.literal("cached"), z.number()]), ms: z.number() })
+    .nullable(),
+  mode: z
+    .enum(["warm", "disposable", "none"])
+    .describe("warm: one transaction, rolled back; disposable: a clone dropped after"),
+  files: z.array(
+    z.object({
+      path: z.string(),
+      version: z.number().nullable(),
+      name: z.string().nullable(),
+      sha256: z.string(),
+      status: z.enum(["applied", "failed", "not_run"]),
+      duration_ms: z.number().nullable(),
+      ran: z.enum(["transaction", "autocommit"]).nullable(),
+      locks: z.record(z.string(), z.array(z.string())).nullable().describe("relations locked, by lock mode"),
+      failure: failureOut.nullable(),
+      slots: z.array(z.object({ check: z.string(), passed: z.boolean(), message: z.string() })),
+      lint: z.union([
+        z.object({
+          findings: z.array(
+            z.object({
+              rule: z.string(),
+              level: z.string(),
+              message: z.string(),
+              help: z.string().nullable(),
+              line: z.number(),
+              column: z.number(),
+            }),
+          ),
+        }),
+        z.object({ error: z.string() }),
+      ]),
+      notes: z.array(z.string()),
+    }),
+  ),
+  main_failure: failureOut.nullable().describe("a migration already on main fails against the baseline"),
+};
+
+export function toOutput(r: DryRunResult) {
+  return {
+    passed: r.passed,
+    run_id: r.runId,
+    baseline: r.baseline,
+    engine: {
+      kind: r.engine.kind,
+      server_version_num: r.engine.serverVersionNum,
+      limitations: r.engine.limitations,
+    },
+    template: r.template
+      ? { key: r.template.key, built_from: r.template.builtFrom, ms: r.template.ms }
+      : null,
+    mode: r.mode,
+    files: r.files.map((f) => ({
+      path: f.path,
+      version: f.version,
+      name: f.name,
+      sha256: f.sha256,
+      status: f.status,
+      duration_ms: f.durationMs === null ? null : Math.round(f.durationMs * 10) / 10,
+      ran: f.ran,
+      locks: f.locks,
+      failure: f.failure,
+      slots: f.slots,
+      lint: f.lint,
+      notes: f.notes,
+    })),
+    main_failure: r.mainFailure,
+  };
+}
+
+function describeFailure(f: FailureReport): string {
+  const lines = [
+    `${f.path}:${f.line}:${f.column}: ${f.sqlstate ? `[${f.sqlstate}] ` : ""}${f.message}`,
+    ...(f.explanation ? [`Why: ${f.explanation}`] : []),
+    ...(f.detail ? [`Detail: ${f.detail}`] : []),
+    ...(f.hint ? [`Hint: ${f.hint}`] : []),
+  ];
+  if (f.statement) lines.push(fence("Statement", f.statement));
+  return lines.join("\n");
+}
+
+export function toText(r: DryRunResult): string {
+  const lines = [
+    `${r.passed ? "PASSED" : "FAILED"}: dry run ${r.runId} on ${r.engine.kind} against ${r.baseline.description}.`,
+  ];
+  if (r.mainFailure)
+    lines.push(
+      `Main's own pending migration fails — the next deploy will fail:\n${describeFailure(r.mainFailure)}`,
+    );
+  for (const f of r.files) {
+    const ms = f.durationMs === null ? "" : ` in ${f.durationMs.toFixed(0)} ms`;
+    lines.push(`- ${f.path}: ${f.status}${ms}`);
+    if (f.failure) lines.push(describeFailure(f.failure));
+    for (const s of f.slots.filter((x) => !x.passed)) lines.push(`  slot check ${s.check}: ${s.message}`);
+    if ("findings" in f.lint && f.lint.findings.length > 0) {
+      lines.push(`  squawk: ${f.lint.findings.map((x) => `line ${x.line} ${x.rule}`).join("; ")}`);
+    }
+    if (f.locks) {
+      const held = Object.entries(f.locks).map(([mode, rels]) => `${mode} on ${rels.join(", ")}`);
+      if (held.length > 0) lines.push(`  locks: ${held.join("; ")}`);
+    }
+  }
+  for (const note of [...r.baseline.notes, ...r.engine.limitations]) lines.push(`Note: ${note}`);
+  lines.push(
+    r.passed ? "Next: run_pre_push_suite, then push." : "Next: fix the file(s) above and dry-run again.",
+  );
+  return lines.join("\n");
+}
+
+export function register(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    name,
+    {
+      title: "Dry-run migrations",
+      description: `Rehearse your branch's migration files before pushing: they are applied, with the app's transaction semantics, on a throwaway clone of production's schema plus main's migrations that production has not applied yet, then rolled back. Call it after writing or changing a migration, and again after every fix, until it passes; the completion gate requires a passing dry run for the exact content of each file.
+
+The answer gives, per file: applied or failed, duration, the locks it held, squawk lint findings, and slot checks (your lease, no clash with main or production). A failure names the file, line, statement, SQLSTATE and message, and explains it where main's history can: e.g. "column is_mandatory does not exist — migration 091_drop_rule_flags.sql dropped it". Fix your SQL against the schema as it is now, not as you remember it. If main_failure is set, main itself is broken: report it to the head.`,
+      inputSchema,
+      outputSchema,
+      annotations: {
+        title: "Dry-run migrations",
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: true,
+      },
+    },
+    (args) =>
+      runTool(deps, name, async () => {
+        const result = await dryRun(deps.workspace, { files: args.files });
+        return ok(toOutput(result), toText(result));
+      }),
+  );
+}
