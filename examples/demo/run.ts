@@ -1,3 +1,4 @@
+import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -49,15 +50,23 @@ async function main(): Promise<void> {
       main_branch: "origin/main",
       migrations: { dir: DIR, layout: "numbered", history_table: "paliad.applied_migrations" },
       prod: { dsn: "env:PROD_RO_DSN" },
+      // No scratch server: dry runs use embedded PGlite, replaying main's migrations from empty.
+      scratch: { baseline: "replay" },
     },
-    files: numberedMigrations(DIR, 122),
+    files: {
+      ...numberedMigrations(DIR, 122),
+      [`${DIR}/001_step_1.sql`]:
+        "CREATE TABLE rules (id bigint PRIMARY KEY, title text NOT NULL, is_mandatory boolean, is_blocking boolean);\n",
+      [`${DIR}/091_step_91.sql`]: "ALTER TABLE rules DROP COLUMN is_mandatory,\n  DROP COLUMN is_blocking;\n",
+    },
     prefix: "mai-gate-demo-",
   });
   const servers: Client[] = [];
   try {
     step(1, "The setup");
     say(`   repository: ${sandbox.dir} (bare origin, a host clone, one worktree per worker)`);
-    say(`   main has migrations 001..122 in ${DIR}; mai-gate.yaml on main configures mai-gate`);
+    say(`   main has migrations 001..122 in ${DIR}; 091 dropped rules.is_mandatory and rules.is_blocking`);
+    say("   mai-gate.yaml on main configures mai-gate; no scratch server, so dry runs use embedded PGlite");
     say(
       `   production: embedded Postgres (PGlite) on ${prod.address}; its history says 1..122 and 123 = "backups"`,
     );
@@ -99,10 +108,25 @@ async function main(): Promise<void> {
     servers.push(head.client);
     show(await head.call("list_slot_leases", {}));
 
-    step(6, "where the state lives");
+    step(6, "ann writes her migration against the schema she remembers, and dry-runs it (the second outage)");
+    const annFile = (a.structuredContent as { leases: { paths: string[] }[] }).leases[0]!.paths[0]!;
+    await writeFile(
+      annFile,
+      "ALTER TABLE rules ADD COLUMN email text;\nUPDATE rules SET title = title || ' (required)'\n WHERE is_mandatory;\n",
+    );
+    show(await ann.call("dry_run_migration", {}));
+
+    step(7, "ann fixes the statement and dry-runs again");
+    await writeFile(
+      annFile,
+      "ALTER TABLE rules ADD COLUMN email text;\nCREATE INDEX rules_email ON rules (email);\n",
+    );
+    show(await ann.call("dry_run_migration", {}));
+
+    step(8, "where the state lives");
     say(`   ${sandbox.host}/.git/mai-gate/state.db (SQLite, WAL), shared by every worktree of the clone`);
     say(
-      "\nDone. Later steps of the workflow (dry runs, the pre-push suite, the completion gate) extend this demo.",
+      "\nDone. Later steps of the workflow (the pre-push suite, the completion gate) extend this demo.",
     );
   } finally {
     await Promise.all(servers.map((c) => c.close().catch(() => undefined)));

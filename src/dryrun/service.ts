@@ -12,7 +12,7 @@ import {
   runCommitting,
   runWarm,
 } from "./apply.js";
-import { type Baseline, resolveBaseline } from "./baseline.js";
+import { type Baseline, resolveBaseline, sha256 } from "./baseline.js";
 import type { ScratchEngine, TemplateOutcome } from "./engine.js";
 import { explainFailure, indexSchemaChanges, type SchemaChange } from "./explain.js";
 import { branchMigrationPaths, type InputFile, loadInputFiles } from "./files.js";
@@ -45,7 +45,8 @@ export interface DryRunResult {
   warnings: string[];
 }
 
-const changeIndex = new WeakMap<Baseline["main"], Promise<SchemaChange[]>>();
+/** Main's schema changes, by the content of main's migrations: parsed once per main. */
+const changeIndex = new Map<string, Promise<SchemaChange[]>>();
 
 /**
  * Rehearses the branch's migrations on a clone of the baseline plus main's pending migrations, with
@@ -69,14 +70,14 @@ export async function dryRun(ws: Workspace, input: { files?: string[] | undefine
   const baseline = await resolveBaseline(ws, state);
   const changes = await indexChanges(baseline);
   const explain: Explain = (facts) => explainFailure(facts, changes);
-  const [prepared, lint, open] = await Promise.all([
+  const linting = lintMigrations(files, {
+    assumeInTransaction: state.config.migrations.transaction === "per-file",
+  });
+  const [prepared, open] = await Promise.all([
     prepare(files),
-    lintMigrations(files, {
-      assumeInTransaction: state.config.migrations.transaction === "per-file",
-    }),
     state.store.listLeases({ includeEnded: false, limit: 10_000 }),
   ]);
-  const result = await execute(engine, baseline, prepared, state, explain);
+  const [result, lint] = await Promise.all([execute(engine, baseline, prepared, state, explain), linting]);
   const reports = files.map((f, i): FileReport => {
     const run = result.runs[i] ?? parseRun(prepared[i]!);
     return {
@@ -119,12 +120,14 @@ export async function dryRun(ws: Workspace, input: { files?: string[] | undefine
 }
 
 function indexChanges(baseline: Baseline): Promise<SchemaChange[]> {
-  let p = changeIndex.get(baseline.main);
+  const key = sha256(baseline.main.map((m) => `${m.path}:${m.sha256}`).join("\n"));
+  let p = changeIndex.get(key);
   if (!p) {
     p = indexSchemaChanges(
       baseline.main.map((m) => ({ file: m.path.split("/").at(-1)!, version: m.version, sql: m.text })),
     );
-    changeIndex.set(baseline.main, p);
+    if (changeIndex.size > 20) changeIndex.clear();
+    changeIndex.set(key, p);
   }
   return p;
 }
