@@ -65,6 +65,7 @@ export async function createGitSandbox(options: {
   await git(seed, "push", "--quiet", "origin", "main");
   await git(dir, "clone", "--quiet", origin, host);
 
+  let worktrees: Promise<unknown> = Promise.resolve();
   const commitOn = async (branch: string, from: string, files: Record<string, string>, message: string) => {
     await git(seed, "checkout", "--quiet", "-B", branch, from);
     await write(seed, files);
@@ -111,11 +112,17 @@ export async function createGitSandbox(options: {
       if (r.exitCode !== 0) throw new Error(`git fast-import failed: ${r.stderr}`);
       await git(seed, "push", "--quiet", "--force", "--all", "origin");
     },
-    async worktree(branch) {
+    worktree(branch) {
+      // git serialises writes to one repository with lock files: add worktrees one at a time.
       const path = join(dir, "worktrees", branch.replaceAll("/", "__"));
-      await git(host, "fetch", "--quiet", "origin");
-      await git(host, "worktree", "add", "--quiet", "-b", branch, path, "origin/main");
-      return path;
+      const add = async () => {
+        await git(host, "fetch", "--quiet", "origin");
+        await git(host, "worktree", "add", "--quiet", "--no-track", "-b", branch, path, "origin/main");
+        return path;
+      };
+      const next = worktrees.then(add, add);
+      worktrees = next.catch(() => undefined);
+      return next;
     },
     async fetchHost() {
       await git(host, "fetch", "--quiet", "--prune", "origin");
