@@ -14,7 +14,7 @@ export function text(change?: string): string {
 1. Reserve the version first. Call reserve_migration_slot with a short snake_case name for the change (e.g. add_user_email). Never choose a number yourself and never copy the highest number you see: other workers and production hold numbers you cannot see.
 2. Create exactly the file(s) the answer names, at the path it gives. Do not rename them. If the answer lists "moved", run the git mv it shows.
 3. Write the SQL against the schema as it is now on main and in production, not as you remember it: columns and tables may have been dropped or renamed by later migrations. Read main's recent migrations that touch the same tables.
-4. Rehearse it: call dry_run_migration (when available) and fix every failure it reports; it explains which earlier migration dropped a column you use.
+4. Rehearse it: call dry_run_migration and fix every failure it reports (it explains which earlier migration dropped a column you use); dry-run again after every change until it passes.
 5. Never edit or rename a migration that is already on main or applied in production: add a new one instead.
 6. If you drop the change, call release_slot with the lease id and a reason, and delete the file.
 7. Before reporting completion, check list_slot_leases for your worker: your lease must be active or merged, never conflicted. A conflicted lease means another migration owns that version: reserve again with the same name to move, then rename your file.
