@@ -125,9 +125,7 @@ async function main(): Promise<void> {
 
     step(8, "where the state lives");
     say(`   ${sandbox.host}/.git/mai-gate/state.db (SQLite, WAL), shared by every worktree of the clone`);
-    say(
-      "\nDone. Later steps of the workflow (the pre-push suite, the completion gate) extend this demo.",
-    );
+    say("\nDone. Later steps of the workflow (the pre-push suite, the completion gate) extend this demo.");
   } finally {
     await Promise.all(servers.map((c) => c.close().catch(() => undefined)));
     await sandbox.cleanup();
