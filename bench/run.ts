@@ -1,8 +1,13 @@
 import { benchDryRun } from "./dryrun.js";
 import { benchReserve } from "./reserve.js";
+import { benchSuite } from "./suite.js";
 
 /** `npm run bench`: every benchmark, each printed as a table with its baseline. Never fails CI. */
-const benches: Record<string, () => Promise<void>> = { reserve: benchReserve, dryrun: benchDryRun };
+const benches: Record<string, () => Promise<void>> = {
+  reserve: benchReserve,
+  dryrun: benchDryRun,
+  suite: benchSuite,
+};
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(benches)) {

@@ -5,6 +5,7 @@ import { dryRunCommand } from "./cli/dryrun.js";
 import { fail, out } from "./cli/output.js";
 import { serveStdio } from "./cli/serve.js";
 import { leasesCommand, releaseCommand, reserveCommand } from "./cli/slots.js";
+import { suiteCommand } from "./cli/suite.js";
 import { InputError } from "./errors.js";
 import { createLogger } from "./log.js";
 import { VERSION } from "./version.js";
@@ -18,6 +19,7 @@ Usage:
   mai-gate reserve NAME [--count N] [--json]    reserve the next migration version for NAME
   mai-gate leases [--all] [--worker W] [--json] list leases with their state and any conflicts
   mai-gate release LEASE_ID --reason TEXT       give a lease back (head: any lease)
+  mai-gate suite [--profile P] [--json]         run the pre-push (or smoke) suite, streaming progress
   mai-gate dry-run [FILES...] [--json]          rehearse migrations on a clone of production's schema
                                                 (default: the branch's new or changed migration files)
 
@@ -27,7 +29,7 @@ Options:
   --version       the version
 
 Environment: MAI_WORKER, MAI_ROLE (worker|head|tester), MAI_GATE_STATE, MAI_GATE_MAIN, MAI_GATE_LOG.
-Exit codes: 0 success, 1 the command failed or a dry run did not pass (the message says why), 2 bad usage.`;
+Exit codes: 0 success, 1 the command failed, or a dry run or suite did not pass (the message says why), 2 bad usage.`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -41,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
       worker: { type: "string" },
       count: { type: "string" },
       reason: { type: "string" },
+      profile: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", default: false },
     },
@@ -84,6 +87,11 @@ async function main(argv: string[]): Promise<number> {
           ...(values.worker ? { worker: values.worker } : {}),
         });
         return 0;
+      case "suite":
+        return await suiteCommand(ws, {
+          ...(values.profile ? { profile: values.profile } : {}),
+          json: values.json,
+        });
       case "dry-run":
         return await dryRunCommand(ws, rest, { json: values.json });
       case "release": {

@@ -23,6 +23,7 @@ import type { LayoutSpec } from "./migrations/layout.js";
 import { createPgProduction, type PgProductionOptions, type ProductionSource } from "./prod/history.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { StateStore } from "./store/types.js";
+import { SuiteJobs } from "./suite/jobs.js";
 
 export interface WorkspaceOptions {
   /** The worker's worktree (the server's cwd). */
@@ -56,6 +57,8 @@ export class Workspace {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly git: Git;
+  /** Suite jobs running in this server process. */
+  readonly suiteJobs = new SuiteJobs();
   private readonly options: WorkspaceOptions;
   private repoInfo: RepoInfo | undefined;
   private configCache: { key: string; loaded: LoadedConfig } | undefined;
@@ -213,6 +216,10 @@ export class Workspace {
   async startup(): Promise<void> {
     try {
       const { loaded } = await this.view();
+      const store = await this.store(loaded);
+      const interrupted = await store.interruptSuiteRuns(isAlive, this.clock.now());
+      if (interrupted.length > 0)
+        this.logger.info({ interrupted }, "suite runs of dead processes marked interrupted");
       if (loaded.config.scratch.dsn) await this.scratchEngine(loaded);
     } catch (err) {
       this.logger.debug({ err }, "startup checks skipped");
@@ -245,5 +252,16 @@ export class Workspace {
     await Promise.allSettled([...this.stores.values()].map((s) => s.close()));
     this.productions.clear();
     this.stores.clear();
+  }
+}
+
+/** Whether a process exists (a run recorded as running by a dead process was interrupted). */
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -4,9 +4,18 @@ import * as listSlotLeases from "./list-slot-leases.js";
 import * as releaseSlot from "./release-slot.js";
 import * as reserveMigrationSlot from "./reserve-migration-slot.js";
 import type { ToolDeps } from "./result.js";
+import * as runPrePushSuite from "./run-pre-push-suite.js";
+import * as suiteStatus from "./suite-status.js";
 
 /** The tool registry: the only place that decides which tools the server offers. */
-const TOOLS = [reserveMigrationSlot, releaseSlot, listSlotLeases, dryRunMigration];
+const TOOLS = [
+  reserveMigrationSlot,
+  releaseSlot,
+  listSlotLeases,
+  dryRunMigration,
+  runPrePushSuite,
+  suiteStatus,
+];
 
 export const TOOL_NAMES = TOOLS.map((t) => t.name);
 

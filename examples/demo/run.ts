@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -13,6 +13,18 @@ import { startEmbeddedProduction } from "./production.js";
  */
 const CLI = resolve(import.meta.dirname, "../../src/cli.js");
 const DIR = "internal/db/migrations";
+
+const GO_TEST_SCRIPT = `#!/bin/sh
+if grep -qs "func ValidEmail" internal/users/email.go; then
+  echo "ok  \texample.com/app/internal/users\t0.004s"
+  exit 0
+fi
+echo "--- FAIL: TestValidEmail (0.00s)"
+echo "    email_test.go:12: ValidEmail is not implemented"
+echo "FAIL"
+echo "FAIL\texample.com/app/internal/users\t0.005s"
+exit 1
+`;
 
 const say = (text = "") => console.log(text);
 const step = (n: number, text: string) => say(`\n${n}. ${text}`);
@@ -52,12 +64,23 @@ async function main(): Promise<void> {
       prod: { dsn: "env:PROD_RO_DSN" },
       // No scratch server: dry runs use embedded PGlite, replaying main's migrations from empty.
       scratch: { baseline: "replay" },
+      suite: {
+        pre_push: [
+          { name: "build", run: "test -f go.mod && echo 'ok  build'", timeout: 60 },
+          { name: "test", run: ["sh", "scripts/go-test.sh"], timeout: 120 },
+          { name: "frontend", run: "echo bundling", cwd: "frontend", when: ["frontend/**"] },
+        ],
+      },
     },
     files: {
       ...numberedMigrations(DIR, 122),
       [`${DIR}/001_step_1.sql`]:
         "CREATE TABLE rules (id bigint PRIMARY KEY, title text NOT NULL, is_mandatory boolean, is_blocking boolean);\n",
       [`${DIR}/091_step_91.sql`]: "ALTER TABLE rules DROP COLUMN is_mandatory,\n  DROP COLUMN is_blocking;\n",
+      "go.mod": "module example.com/app\n\ngo 1.22\n",
+      "frontend/app.js": "export {};\n",
+      // Stands in for `go test ./...` (no Go toolchain needed): prints Go's format, fails until the feature exists.
+      "scripts/go-test.sh": GO_TEST_SCRIPT,
     },
     prefix: "mai-gate-demo-",
   });
@@ -123,9 +146,28 @@ async function main(): Promise<void> {
     );
     show(await ann.call("dry_run_migration", {}));
 
-    step(8, "where the state lives");
+    step(8, "ann commits and runs the pre-push suite: a test fails, and the answer names it");
+    await sandbox.git(annDir, "add", "-A");
+    await sandbox.git(annDir, "commit", "-qm", "add users.email");
+    show(await ann.call("run_pre_push_suite", {}));
+
+    step(
+      9,
+      "ann writes the missing code, commits, and runs the suite again; a second call answers from the record",
+    );
+    await mkdir(`${annDir}/internal/users`, { recursive: true });
+    await writeFile(
+      `${annDir}/internal/users/email.go`,
+      'package users\n\nfunc ValidEmail(s string) bool { return s != "" }\n',
+    );
+    await sandbox.git(annDir, "add", "-A");
+    await sandbox.git(annDir, "commit", "-qm", "validate emails");
+    show(await ann.call("run_pre_push_suite", {}));
+    show(await ann.call("run_pre_push_suite", {}));
+
+    step(10, "where the state lives");
     say(`   ${sandbox.host}/.git/mai-gate/state.db (SQLite, WAL), shared by every worktree of the clone`);
-    say("\nDone. Later steps of the workflow (the pre-push suite, the completion gate) extend this demo.");
+    say("\nDone. The completion gate extends this demo next.");
   } finally {
     await Promise.all(servers.map((c) => c.close().catch(() => undefined)));
     await sandbox.cleanup();

@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { showFile } from "../git/repo.js";
+import { sha256 } from "../hash.js";
 import { forwardEntries } from "../migrations/catalog.js";
 import { appliedVersions, type HistoryRow } from "../prod/history.js";
 import type { RepoState } from "../slots/sources.js";
@@ -31,8 +31,6 @@ export interface Baseline {
   main: MainMigration[];
   notes: string[];
 }
-
-export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
 interface DumpMeta {
   takenAt: number;

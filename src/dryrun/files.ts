@@ -1,10 +1,11 @@
 import { lstat, readFile, realpath } from "node:fs/promises";
 import { isAbsolute, relative, resolve, sep } from "node:path";
-import { GitError, InputError } from "../errors.js";
+import { InputError } from "../errors.js";
+import { changedPaths, mergeBase } from "../git/changes.js";
 import type { Git } from "../git/git.js";
+import { sha256 } from "../hash.js";
 import { parseFileName } from "../migrations/layout.js";
 import type { RepoState } from "../slots/sources.js";
-import { sha256 } from "./baseline.js";
 
 /** A migration file from the worktree, checked and read. */
 export interface InputFile {
@@ -24,15 +25,9 @@ export const MAX_FILE_BYTES = 5 * 1024 * 1024;
  * unstaged and untracked alike, since the dry run tests what is on disk. Down files are left out.
  */
 export async function branchMigrationPaths(git: Git, state: RepoState): Promise<string[]> {
-  const base = await git.run(["merge-base", "HEAD", state.main.sha]);
-  if (!base.ok) throw new GitError(`no merge base between HEAD and ${state.main.ref}: ${base.stderr.trim()}`);
-  const dir = state.config.migrations.dir;
-  const [changed, untracked] = await Promise.all([
-    git.run(["diff", "--name-only", "--diff-filter=AMR", "-z", base.stdout.trim(), "--", dir]),
-    git.run(["ls-files", "--others", "--exclude-standard", "-z", "--", dir]),
-  ]);
-  const paths = new Set([...changed.stdout.split("\0"), ...untracked.stdout.split("\0")].filter(Boolean));
-  return [...paths].filter((p) => !/\.down\.sql$/.test(p)).sort();
+  const base = await mergeBase(git, state.main.sha);
+  const paths = await changedPaths(git, base, [state.config.migrations.dir], "AMR");
+  return paths.filter((p) => !/\.down\.sql$/.test(p));
 }
 
 /** Reads files named by the caller, refusing anything outside the worktree, missing, binary or huge. */

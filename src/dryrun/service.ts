@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { InputError } from "../errors.js";
+import { sha256 } from "../hash.js";
 import { actorOf, requireRole, requireWorkerId } from "../identity.js";
 import { gatherRepoState, type RepoState } from "../slots/sources.js";
 import type { DryRunRecord } from "../store/types.js";
@@ -12,7 +13,7 @@ import {
   runCommitting,
   runWarm,
 } from "./apply.js";
-import { type Baseline, resolveBaseline, sha256 } from "./baseline.js";
+import { type Baseline, resolveBaseline } from "./baseline.js";
 import type { ScratchEngine, TemplateOutcome } from "./engine.js";
 import { explainFailure, indexSchemaChanges, type SchemaChange } from "./explain.js";
 import { branchMigrationPaths, type InputFile, loadInputFiles } from "./files.js";

@@ -1,6 +1,7 @@
 import { MaiGateError } from "../errors.js";
+import { sha256 } from "../hash.js";
 import { type Explain, type FailureReport, type PreparedFile, runCommitting } from "./apply.js";
-import { type Baseline, type MainMigration, sha256 } from "./baseline.js";
+import type { Baseline, MainMigration } from "./baseline.js";
 import type { ScratchEngine, TemplateOutcome } from "./engine.js";
 import { analyzeSql, SqlSyntaxError } from "./sql.js";
 

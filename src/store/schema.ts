@@ -74,4 +74,27 @@ export const SQLITE_SCHEMA: SchemaStep[] = [
       CREATE INDEX dry_runs_worker ON dry_runs (worker, created_at);
     `,
   },
+  {
+    version: 3,
+    name: "suite_runs",
+    sql: `
+      CREATE TABLE suite_runs (
+        id          TEXT PRIMARY KEY,
+        worker      TEXT NOT NULL,
+        branch      TEXT,
+        profile     TEXT NOT NULL,
+        tree        TEXT NOT NULL,
+        head        TEXT NOT NULL,
+        suite_hash  TEXT NOT NULL,
+        dirty       INTEGER NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('running', 'passed', 'failed', 'cancelled', 'interrupted')),
+        steps       TEXT NOT NULL,
+        pid         INTEGER NOT NULL,
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER
+      );
+      CREATE INDEX suite_runs_tree ON suite_runs (tree, suite_hash, profile, state);
+      CREATE INDEX suite_runs_profile ON suite_runs (profile, started_at);
+    `,
+  },
 ];

@@ -3,25 +3,21 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { errorMessage, StateError } from "../errors.js";
 import { type SchemaStep, SQLITE_SCHEMA } from "./schema.js";
-import type { DryRunRecord, EventInput, EventRow, LeaseRow, Plan, Snapshot, StateStore } from "./types.js";
+import { SqliteEvidence } from "./sqlite-evidence.js";
+import type {
+  DryRunQuery,
+  DryRunRecord,
+  EventInput,
+  EventRow,
+  LeaseRow,
+  Plan,
+  Snapshot,
+  StateStore,
+  SuiteRunQuery,
+  SuiteRunRecord,
+} from "./types.js";
 
 type Db = Database.Database;
-
-interface DryRunRecordRow {
-  id: string;
-  file: string;
-  worker: string;
-  branch: string | null;
-  version: number | null;
-  name: string | null;
-  sha256: string;
-  baseline_id: string;
-  template_key: string | null;
-  engine: string;
-  outcome: DryRunRecord["outcome"];
-  report: string;
-  created_at: number;
-}
 
 interface LeaseRecord {
   id: string;
@@ -114,11 +110,13 @@ function migrate(db: Db, steps: SchemaStep[]): void {
 
 class SqliteStore implements StateStore {
   private readonly stmts;
+  private readonly evidence: SqliteEvidence;
 
   constructor(
     private readonly db: Db,
     readonly location: string,
   ) {
+    this.evidence = new SqliteEvidence(db, (at, e) => this.writeEvent(at, e));
     this.stmts = {
       open: db.prepare("SELECT * FROM leases WHERE ended_at IS NULL ORDER BY version"),
       byId: db.prepare("SELECT * FROM leases WHERE id = ?"),
@@ -210,52 +208,24 @@ class SqliteStore implements StateStore {
     return rows.map((r) => ({ ...r, detail: r.detail === null ? undefined : JSON.parse(r.detail) }));
   }
 
-  async recordDryRun(records: DryRunRecord[], event: EventInput): Promise<void> {
-    const insert = this.db.prepare(`INSERT INTO dry_runs (id, file, worker, branch, version, name, sha256,
-      baseline_id, template_key, engine, outcome, report, created_at) VALUES (@runId, @file, @worker, @branch,
-      @version, @name, @sha256, @baselineId, @templateKey, @engine, @outcome, @report, @createdAt)`);
-    const run = this.db.transaction(() => {
-      for (const r of records) insert.run({ ...r, report: JSON.stringify(r.report) });
-      this.writeEvent(records[0]?.createdAt ?? Date.now(), event);
-    });
-    run.immediate();
+  recordDryRun(records: DryRunRecord[], event: EventInput): Promise<void> {
+    return this.evidence.recordDryRun(records, event);
   }
 
-  async dryRuns(query: {
-    sha256?: string;
-    worker?: string;
-    runId?: string;
-    limit: number;
-  }): Promise<DryRunRecord[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    for (const [column, value] of [
-      ["sha256", query.sha256],
-      ["worker", query.worker],
-      ["id", query.runId],
-    ] as const) {
-      if (value === undefined) continue;
-      where.push(`${column} = ?`);
-      params.push(value);
-    }
-    const sql = `SELECT * FROM dry_runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY created_at DESC LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...params, query.limit) as DryRunRecordRow[];
-    return rows.map((r) => ({
-      runId: r.id,
-      file: r.file,
-      worker: r.worker,
-      branch: r.branch,
-      version: r.version,
-      name: r.name,
-      sha256: r.sha256,
-      baselineId: r.baseline_id,
-      templateKey: r.template_key,
-      engine: r.engine,
-      outcome: r.outcome,
-      report: JSON.parse(r.report) as unknown,
-      createdAt: r.created_at,
-    }));
+  dryRuns(query: DryRunQuery): Promise<DryRunRecord[]> {
+    return this.evidence.dryRuns(query);
+  }
+
+  saveSuiteRun(run: SuiteRunRecord, event?: EventInput): Promise<void> {
+    return this.evidence.saveSuiteRun(run, event);
+  }
+
+  suiteRuns(query: SuiteRunQuery): Promise<SuiteRunRecord[]> {
+    return this.evidence.suiteRuns(query);
+  }
+
+  interruptSuiteRuns(isAlive: (pid: number) => boolean, now: number): Promise<string[]> {
+    return this.evidence.interruptSuiteRuns(isAlive, now);
   }
 
   async schemaVersion(): Promise<number> {

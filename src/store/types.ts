@@ -65,6 +65,46 @@ export interface DryRunRecord {
   createdAt: number;
 }
 
+export interface DryRunQuery {
+  sha256?: string;
+  worker?: string;
+  runId?: string;
+  limit: number;
+}
+
+export type SuiteState = "running" | "passed" | "failed" | "cancelled" | "interrupted";
+
+/** One run of a suite profile on one tree: the evidence the gate and deploy status read. */
+export interface SuiteRunRecord {
+  id: string;
+  worker: string;
+  branch: string | null;
+  profile: string;
+  /** Tree hash of HEAD when the run started. */
+  tree: string;
+  head: string;
+  /** Hash of the profile's step definitions. */
+  suiteHash: string;
+  /** The worktree had uncommitted changes: the result is not evidence for the tree. */
+  dirty: boolean;
+  state: SuiteState;
+  steps: unknown;
+  /** The server process running it, to tell a crashed run from a live one. */
+  pid: number;
+  startedAt: number;
+  finishedAt: number | null;
+}
+
+export interface SuiteRunQuery {
+  id?: string;
+  tree?: string;
+  suiteHash?: string;
+  profile?: string;
+  state?: SuiteState;
+  dirty?: boolean;
+  limit: number;
+}
+
 /** What a decision inside a state transaction wants written. Applied atomically, or not at all. */
 export interface Plan<T> {
   insert?: LeaseRow[];
@@ -93,12 +133,13 @@ export interface StateStore {
   events(options: { limit: number; subject?: string }): Promise<EventRow[]>;
   /** Records a dry run's per-file outcomes and its audit event in one transaction. */
   recordDryRun(records: DryRunRecord[], event: EventInput): Promise<void>;
-  dryRuns(query: {
-    sha256?: string;
-    worker?: string;
-    runId?: string;
-    limit: number;
-  }): Promise<DryRunRecord[]>;
+  dryRuns(query: DryRunQuery): Promise<DryRunRecord[]>;
+  /** Inserts or updates a suite run (by id), with an audit event when given. */
+  saveSuiteRun(run: SuiteRunRecord, event?: EventInput): Promise<void>;
+  /** Newest first. */
+  suiteRuns(query: SuiteRunQuery): Promise<SuiteRunRecord[]>;
+  /** Marks `running` runs whose process is gone as `interrupted`; answers their ids. */
+  interruptSuiteRuns(isAlive: (pid: number) => boolean, now: number): Promise<string[]>;
   schemaVersion(): Promise<number>;
   close(): Promise<void>;
 }

@@ -33,6 +33,8 @@ describe("the built CLI", () => {
         "list_slot_leases",
         "release_slot",
         "reserve_migration_slot",
+        "run_pre_push_suite",
+        "suite_status",
       ]);
       for (const tool of tools) {
         expect(tool.outputSchema, tool.name).toBeDefined();

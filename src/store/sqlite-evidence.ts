@@ -1,0 +1,149 @@
+import type Database from "better-sqlite3";
+import type { DryRunQuery, DryRunRecord, EventInput, SuiteRunQuery, SuiteRunRecord } from "./types.js";
+
+interface DryRunRow {
+  id: string;
+  file: string;
+  worker: string;
+  branch: string | null;
+  version: number | null;
+  name: string | null;
+  sha256: string;
+  baseline_id: string;
+  template_key: string | null;
+  engine: string;
+  outcome: DryRunRecord["outcome"];
+  report: string;
+  created_at: number;
+}
+
+interface SuiteRunRow {
+  id: string;
+  worker: string;
+  branch: string | null;
+  profile: string;
+  tree: string;
+  head: string;
+  suite_hash: string;
+  dirty: number;
+  state: SuiteRunRecord["state"];
+  steps: string;
+  pid: number;
+  started_at: number;
+  finished_at: number | null;
+}
+
+/** The evidence tables (dry runs, suite runs) of the SQLite store. */
+export class SqliteEvidence {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writeEvent: (at: number, event: EventInput) => void,
+  ) {}
+
+  async recordDryRun(records: DryRunRecord[], event: EventInput): Promise<void> {
+    const insert = this.db.prepare(`INSERT INTO dry_runs (id, file, worker, branch, version, name, sha256,
+      baseline_id, template_key, engine, outcome, report, created_at) VALUES (@runId, @file, @worker, @branch,
+      @version, @name, @sha256, @baselineId, @templateKey, @engine, @outcome, @report, @createdAt)`);
+    const run = this.db.transaction(() => {
+      for (const r of records) insert.run({ ...r, report: JSON.stringify(r.report) });
+      this.writeEvent(records[0]?.createdAt ?? Date.now(), event);
+    });
+    run.immediate();
+  }
+
+  async dryRuns(query: DryRunQuery): Promise<DryRunRecord[]> {
+    const { sql, params } = select("dry_runs", [
+      ["sha256", query.sha256],
+      ["worker", query.worker],
+      ["id", query.runId],
+    ]);
+    const rows = this.db
+      .prepare(`${sql} ORDER BY created_at DESC LIMIT ?`)
+      .all(...params, query.limit) as DryRunRow[];
+    return rows.map((r) => ({
+      runId: r.id,
+      file: r.file,
+      worker: r.worker,
+      branch: r.branch,
+      version: r.version,
+      name: r.name,
+      sha256: r.sha256,
+      baselineId: r.baseline_id,
+      templateKey: r.template_key,
+      engine: r.engine,
+      outcome: r.outcome,
+      report: JSON.parse(r.report) as unknown,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async saveSuiteRun(run: SuiteRunRecord, event?: EventInput): Promise<void> {
+    const upsert =
+      this.db.prepare(`INSERT INTO suite_runs (id, worker, branch, profile, tree, head, suite_hash,
+      dirty, state, steps, pid, started_at, finished_at) VALUES (@id, @worker, @branch, @profile, @tree, @head,
+      @suiteHash, @dirty, @state, @steps, @pid, @startedAt, @finishedAt)
+      ON CONFLICT (id) DO UPDATE SET state = excluded.state, steps = excluded.steps, finished_at = excluded.finished_at`);
+    const write = this.db.transaction(() => {
+      upsert.run({ ...run, dirty: run.dirty ? 1 : 0, steps: JSON.stringify(run.steps) });
+      if (event) this.writeEvent(run.finishedAt ?? run.startedAt, event);
+    });
+    write.immediate();
+  }
+
+  async suiteRuns(query: SuiteRunQuery): Promise<SuiteRunRecord[]> {
+    const { sql, params } = select("suite_runs", [
+      ["id", query.id],
+      ["tree", query.tree],
+      ["suite_hash", query.suiteHash],
+      ["profile", query.profile],
+      ["state", query.state],
+      ["dirty", query.dirty === undefined ? undefined : query.dirty ? 1 : 0],
+    ]);
+    const rows = this.db
+      .prepare(`${sql} ORDER BY started_at DESC LIMIT ?`)
+      .all(...params, query.limit) as SuiteRunRow[];
+    return rows.map(toSuiteRun);
+  }
+
+  async interruptSuiteRuns(isAlive: (pid: number) => boolean, now: number): Promise<string[]> {
+    const run = this.db.transaction(() => {
+      const rows = this.db
+        .prepare("SELECT id, pid FROM suite_runs WHERE state = 'running'")
+        .all() as SuiteRunRow[];
+      const dead = rows.filter((r) => !isAlive(r.pid)).map((r) => r.id);
+      const mark = this.db.prepare(
+        "UPDATE suite_runs SET state = 'interrupted', finished_at = ? WHERE id = ?",
+      );
+      for (const id of dead) mark.run(now, id);
+      return dead;
+    });
+    return run.immediate();
+  }
+}
+
+function select(
+  table: string,
+  filters: [string, string | number | undefined][],
+): { sql: string; params: unknown[] } {
+  const used = filters.filter(([, v]) => v !== undefined);
+  const where = used.length > 0 ? ` WHERE ${used.map(([c]) => `${c} = ?`).join(" AND ")}` : "";
+  return { sql: `SELECT * FROM ${table}${where}`, params: used.map(([, v]) => v) };
+}
+
+function toSuiteRun(r: SuiteRunRow): SuiteRunRecord {
+  return {
+    id: r.id,
+    worker: r.worker,
+    branch: r.branch,
+    profile: r.profile,
+    tree: r.tree,
+    head: r.head,
+    suiteHash: r.suite_hash,
+    dirty: r.dirty === 1,
+    state: r.state,
+    steps: JSON.parse(r.steps) as unknown,
+    pid: r.pid,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}

@@ -1,0 +1,62 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import { PROFILES } from "../src/suite/definition.js";
+import { DEFAULT_WAIT_S, MAX_WAIT_S, runSuite } from "../src/suite/service.js";
+import { ok, runTool, type ToolDeps } from "./result.js";
+import { suiteOutput, suiteOutputSchema, suiteText } from "./suite-output.js";
+
+export const name = "run_pre_push_suite";
+
+export const inputSchema = {
+  profile: z
+    .enum(PROFILES)
+    .optional()
+    .describe("pre_push (default for workers) or smoke (default for the tester, run on main's HEAD)"),
+  wait_seconds: z
+    .number()
+    .optional()
+    .describe(
+      `how long to wait for the result before answering with a job id (default ${DEFAULT_WAIT_S}, at most ${MAX_WAIT_S})`,
+    ),
+};
+
+export function register(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    name,
+    {
+      title: "Run the pre-push suite",
+      description: `Run the team's pre-push suite (build, tests, …, as configured on main) in your worktree, before you push and before you report completion; the completion gate needs a pass for your exact tree. Commit first: a run on a dirty worktree is marked dirty and the gate will not accept it.
+
+If this tree already passed, it answers at once from the record. Otherwise it runs the steps (skipping those whose "when" globs match no change on your branch) and answers when they finish or after wait_seconds with state "running" and a job_id: then call suite_status with that job_id to wait. A failure lists the failing Go tests, packages and compile errors with file and line, and the tail of the output; fix them, commit, run again. Progress notifications are sent while it runs; cancelling the call stops the run.`,
+      inputSchema,
+      outputSchema: suiteOutputSchema,
+      annotations: {
+        title: "Run the pre-push suite",
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
+    },
+    (args, extra) =>
+      runTool(deps, name, async () => {
+        const token = extra._meta?.progressToken;
+        const answer = await runSuite(deps.workspace, {
+          profile: args.profile,
+          waitSeconds: args.wait_seconds,
+          signal: extra.signal,
+          onProgress:
+            token === undefined
+              ? undefined
+              : (p) =>
+                  void extra
+                    .sendNotification({
+                      method: "notifications/progress",
+                      params: { progressToken: token, progress: p.done, total: p.total, message: p.message },
+                    })
+                    .catch(() => undefined),
+        });
+        return ok(suiteOutput(answer), suiteText(answer));
+      }),
+  );
+}

@@ -1,0 +1,141 @@
+import { z } from "zod";
+import type { StepReport } from "../src/suite/jobs.js";
+import type { SuiteAnswer } from "../src/suite/service.js";
+import { fence, iso } from "./result.js";
+
+/** The answer of run_pre_push_suite and suite_status: one suite run, its steps and what failed. */
+export const suiteOutputSchema = {
+  job_id: z.string().describe("pass it to suite_status to wait for or re-read this run"),
+  state: z.enum(["running", "passed", "failed", "cancelled", "interrupted"]),
+  finished: z.boolean(),
+  profile: z.string(),
+  worker: z.string(),
+  tree: z.string().describe("tree hash of HEAD the suite ran on"),
+  head: z.string(),
+  dirty: z
+    .boolean()
+    .describe("the worktree had uncommitted changes: this result is not evidence for the gate"),
+  from_record: z.boolean().describe("this tree already passed this suite: nothing ran"),
+  joined: z.boolean().describe("joined a run already in progress for this tree"),
+  accepted_by_gate: z
+    .boolean()
+    .describe("passed, on a clean tree: the completion gate accepts it for this tree"),
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  progress: z.object({ done: z.number(), total: z.number() }),
+  steps: z.array(
+    z.object({
+      name: z.string(),
+      status: z.enum([
+        "pending",
+        "running",
+        "skipped",
+        "passed",
+        "failed",
+        "timed_out",
+        "cancelled",
+        "not_found",
+      ]),
+      reason: z.string().nullable(),
+      duration_ms: z.number().nullable(),
+      exit_code: z.number().nullable(),
+      log_file: z.string().nullable().describe("the whole output, on disk"),
+      output_bytes: z.number(),
+      tail: z.string().nullable().describe("the last lines of output (untrusted text)"),
+      failing_tests: z.array(
+        z.object({
+          name: z.string(),
+          package: z.string().nullable(),
+          file: z.string().nullable(),
+          line: z.number().nullable(),
+          message: z.string().nullable(),
+        }),
+      ),
+      failing_packages: z.array(z.string()),
+      compile_errors: z.array(
+        z.object({ file: z.string(), line: z.number(), column: z.number().nullable(), message: z.string() }),
+      ),
+    }),
+  ),
+};
+
+const FINISHED = new Set(["passed", "skipped", "failed", "timed_out", "cancelled", "not_found"]);
+
+export function suiteOutput(a: SuiteAnswer) {
+  const r = a.run;
+  return {
+    job_id: r.id,
+    state: r.state,
+    finished: a.finished,
+    profile: r.profile,
+    worker: r.worker,
+    tree: r.tree,
+    head: r.head,
+    dirty: r.dirty,
+    from_record: a.fromRecord,
+    joined: a.joined,
+    accepted_by_gate: r.state === "passed" && !r.dirty,
+    started_at: iso(r.startedAt),
+    finished_at: r.finishedAt === null ? null : iso(r.finishedAt),
+    progress: { done: r.steps.filter((s) => FINISHED.has(s.status)).length, total: r.steps.length },
+    steps: r.steps.map((s) => ({
+      name: s.name,
+      status: s.status,
+      reason: s.reason,
+      duration_ms: s.durationMs === null ? null : Math.round(s.durationMs),
+      exit_code: s.exitCode,
+      log_file: s.logFile,
+      output_bytes: s.outputBytes,
+      tail: s.tail,
+      failing_tests: s.go?.failingTests ?? [],
+      failing_packages: s.go?.failingPackages ?? [],
+      compile_errors: (s.go?.compileErrors ?? []).map((e) => ({
+        file: e.file,
+        line: e.line,
+        column: e.column,
+        message: e.message,
+      })),
+    })),
+  };
+}
+
+export function suiteText(a: SuiteAnswer): string {
+  const r = a.run;
+  const how = a.fromRecord
+    ? " (from the record: this tree already passed; nothing ran)"
+    : a.joined
+      ? " (joined the run in progress)"
+      : "";
+  const lines = [
+    `Suite ${r.profile} ${r.state.toUpperCase()}${how}: job ${r.id}, tree ${r.tree.slice(0, 12)}${r.dirty ? ", DIRTY worktree (the gate will not accept it)" : ""}.`,
+  ];
+  for (const s of r.steps) lines.push(...stepLines(s));
+  if (r.state === "running")
+    lines.push(`Still running: call suite_status with job_id ${r.id} and wait_seconds to wait for it.`);
+  else if (r.state === "passed")
+    lines.push(
+      r.dirty
+        ? "Commit your changes and run again: only a clean tree's pass counts."
+        : "Next: push, then report completion.",
+    );
+  else lines.push("Fix what failed, commit, and run the suite again.");
+  return lines.join("\n");
+}
+
+function stepLines(s: StepReport): string[] {
+  const ms = s.durationMs === null ? "" : ` in ${(s.durationMs / 1000).toFixed(1)} s`;
+  const lines = [`- ${s.name}: ${s.status}${ms}${s.reason ? ` (${s.reason})` : ""}`];
+  const go = s.go;
+  if (go) {
+    for (const t of go.failingTests.slice(0, 20))
+      lines.push(
+        `  FAIL ${t.name}${t.package ? ` (${t.package})` : ""}${t.file ? ` at ${t.file}:${t.line}` : ""}${t.message ? `: ${t.message}` : ""}`,
+      );
+    for (const e of go.compileErrors.slice(0, 20))
+      lines.push(`  ${e.file}:${e.line}${e.column ? `:${e.column}` : ""}: ${e.message}`);
+    if (go.failingPackages.length > 0) lines.push(`  failing packages: ${go.failingPackages.join(", ")}`);
+  }
+  const failed = s.status === "failed" || s.status === "timed_out" || s.status === "not_found";
+  if (failed && s.tail) lines.push(fence(`Last output of ${s.name} (whole log: ${s.logFile})`, s.tail));
+  return lines;
+}
