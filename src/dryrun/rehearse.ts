@@ -1,0 +1,165 @@
+import { sha256 } from "../hash.js";
+import type { RepoState } from "../slots/sources.js";
+import type { Workspace } from "../workspace.js";
+import {
+  type Explain,
+  type FailureReport,
+  type FileRun,
+  type PreparedFile,
+  runCommitting,
+  runWarm,
+} from "./apply.js";
+import { type Baseline, resolveBaseline } from "./baseline.js";
+import type { ScratchEngine, TemplateOutcome } from "./engine.js";
+import { explainFailure, indexSchemaChanges, type SchemaChange } from "./explain.js";
+import type { InputFile } from "./files.js";
+import { analyzeSql, PsqlMetaCommandError, SqlSyntaxError } from "./sql.js";
+import { type LintFinding, lintMigrations } from "./squawk.js";
+import { ensureBaselineTemplate, MainMigrationError } from "./templates.js";
+
+/** One file's rehearsal: how it ran and what squawk says about it. */
+export interface RehearsedFile extends FileRun {
+  path: string;
+  version: number | null;
+  name: string | null;
+  sha256: string;
+  lint: { findings: LintFinding[] } | { error: string };
+}
+
+export interface Rehearsal {
+  engine: { kind: ScratchEngine["kind"]; serverVersionNum: number; limitations: string[] };
+  baseline: Baseline;
+  template: TemplateOutcome | null;
+  mode: "warm" | "disposable" | "none";
+  files: RehearsedFile[];
+  /** A migration already on main that fails against the baseline: the next deploy fails there. */
+  mainFailure: FailureReport | null;
+}
+
+/** Main's schema changes, by the content of main's migrations: parsed once per main. */
+const changeIndex = new Map<string, Promise<SchemaChange[]>>();
+
+/**
+ * Applies `files` on a clone of the baseline plus main's pending migrations, with the app's
+ * transaction semantics, explaining failures from main's history and linting with squawk.
+ * Shared by the worker's dry run and `mai-gate check`.
+ */
+export async function rehearse(ws: Workspace, state: RepoState, files: InputFile[]): Promise<Rehearsal> {
+  const engine = await ws.scratchEngine(state.view.loaded);
+  const baseline = await resolveBaseline(ws, state);
+  const changes = await indexChanges(baseline);
+  const explain: Explain = (facts) => explainFailure(facts, changes);
+  const linting = lintMigrations(files, {
+    assumeInTransaction: state.config.migrations.transaction === "per-file",
+  });
+  const prepared = await prepare(files);
+  const [result, lint] = await Promise.all([execute(engine, baseline, prepared, state, explain), linting]);
+  return {
+    engine: {
+      kind: engine.kind,
+      serverVersionNum: await engine.serverVersionNum(),
+      limitations: engine.limitations,
+    },
+    baseline,
+    template: result.template,
+    mode: result.mode,
+    files: files.map((f, i) => ({
+      path: f.path,
+      version: f.version,
+      name: f.name,
+      sha256: f.sha256,
+      ...(result.runs[i] ?? parseRun(prepared[i]!)),
+      lint: lint.ok ? { findings: lint.findings.get(f.path) ?? [] } : { error: lint.error },
+    })),
+    mainFailure: result.mainFailure,
+  };
+}
+
+function indexChanges(baseline: Baseline): Promise<SchemaChange[]> {
+  const key = sha256(baseline.main.map((m) => `${m.path}:${m.sha256}`).join("\n"));
+  let p = changeIndex.get(key);
+  if (!p) {
+    p = indexSchemaChanges(
+      baseline.main.map((m) => ({ file: m.path.split("/").at(-1)!, version: m.version, sql: m.text })),
+    );
+    if (changeIndex.size > 20) changeIndex.clear();
+    changeIndex.set(key, p);
+  }
+  return p;
+}
+
+type Prepared = { ok: true; file: PreparedFile } | { ok: false; failure: FailureReport };
+
+async function prepare(files: InputFile[]): Promise<Prepared[]> {
+  return Promise.all(
+    files.map(async (f): Promise<Prepared> => {
+      try {
+        return { ok: true, file: { ...f, analysis: await analyzeSql(f.text) } };
+      } catch (err) {
+        if (!(err instanceof SqlSyntaxError) && !(err instanceof PsqlMetaCommandError)) throw err;
+        const message = err instanceof SqlSyntaxError ? err.parserMessage : err.message;
+        return {
+          ok: false,
+          failure: {
+            path: f.path,
+            line: err.line,
+            column: err.column,
+            statement: f.text.split("\n")[err.line - 1] ?? "",
+            sqlstate: err instanceof SqlSyntaxError ? "42601" : null,
+            message,
+            detail: null,
+            hint: err.hint ?? null,
+            explanation: null,
+          },
+        };
+      }
+    }),
+  );
+}
+
+function parseRun(p: Prepared): FileRun {
+  if (p.ok) return { status: "not_run", durationMs: null, ran: null, locks: null, failure: null, notes: [] };
+  return {
+    status: "failed",
+    durationMs: null,
+    ran: null,
+    locks: null,
+    failure: p.failure,
+    notes: ["the file does not parse: nothing was run"],
+  };
+}
+
+interface Execution {
+  runs: FileRun[];
+  template: TemplateOutcome | null;
+  mode: Rehearsal["mode"];
+  mainFailure: FailureReport | null;
+}
+
+async function execute(
+  engine: ScratchEngine,
+  baseline: Baseline,
+  prepared: Prepared[],
+  state: RepoState,
+  explain: Explain,
+): Promise<Execution> {
+  if (prepared.some((p) => !p.ok)) return { runs: [], template: null, mode: "none", mainFailure: null };
+  const files = prepared.map((p) => (p as { ok: true; file: PreparedFile }).file);
+  let template: TemplateOutcome;
+  try {
+    template = await ensureBaselineTemplate(engine, baseline, explain);
+  } catch (err) {
+    if (!(err instanceof MainMigrationError)) throw err;
+    return { runs: [], template: null, mode: "none", mainFailure: err.failure };
+  }
+  const transaction = state.config.migrations.transaction;
+  const needsCommit = files.some((f) => f.analysis.nonTransactional.length > 0);
+  if (!needsCommit) {
+    const runs = await engine.withWarmClone(template.key, (s) => runWarm(s, files, explain));
+    return { runs, template, mode: "warm", mainFailure: null };
+  }
+  const runs = await engine.withDisposableClone(template.key, (s) =>
+    runCommitting(s, files, transaction, explain),
+  );
+  return { runs, template, mode: "disposable", mainFailure: null };
+}
