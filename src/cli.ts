@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { printConfig } from "./cli/config.js";
 import { dryRunCommand } from "./cli/dryrun.js";
+import { checkCommand, completionsCommand, gateCommand, hookCommand } from "./cli/gate.js";
 import { fail, out } from "./cli/output.js";
 import { serveStdio } from "./cli/serve.js";
 import { leasesCommand, releaseCommand, reserveCommand } from "./cli/slots.js";
@@ -20,6 +21,11 @@ Usage:
   mai-gate leases [--all] [--worker W] [--json] list leases with their state and any conflicts
   mai-gate release LEASE_ID --reason TEXT       give a lease back (head: any lease)
   mai-gate suite [--profile P] [--json]         run the pre-push (or smoke) suite, streaming progress
+  mai-gate gate [--branch B] [--json]           the completion gate for this HEAD (head: any branch)
+  mai-gate completions [--worker W] [--json]    recorded completions
+  mai-gate check [--format human|github] [--junit FILE] [--no-dry-run]
+                                                CI: catalog, history, collisions, dry run; exit 0/1/3
+  mai-gate hook pre-tool-use|stop               Claude Code hooks (JSON on stdin)
   mai-gate dry-run [FILES...] [--json]          rehearse migrations on a clone of production's schema
                                                 (default: the branch's new or changed migration files)
 
@@ -44,6 +50,10 @@ async function main(argv: string[]): Promise<number> {
       count: { type: "string" },
       reason: { type: "string" },
       profile: { type: "string" },
+      branch: { type: "string" },
+      format: { type: "string" },
+      junit: { type: "string" },
+      "no-dry-run": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", default: false },
     },
@@ -91,6 +101,24 @@ async function main(argv: string[]): Promise<number> {
         return await suiteCommand(ws, {
           ...(values.profile ? { profile: values.profile } : {}),
           json: values.json,
+        });
+      case "gate":
+        return await gateCommand(ws, {
+          ...(values.branch ? { branch: values.branch } : {}),
+          json: values.json,
+        });
+      case "completions":
+        return await completionsCommand(ws, {
+          ...(values.worker ? { worker: values.worker } : {}),
+          json: values.json,
+        });
+      case "hook":
+        return await hookCommand(rest[0], logger);
+      case "check":
+        return await checkCommand(ws, {
+          format: values.format ?? "human",
+          ...(values.junit ? { junit: values.junit } : {}),
+          dryRun: !values["no-dry-run"],
         });
       case "dry-run":
         return await dryRunCommand(ws, rest, { json: values.json });

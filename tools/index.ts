@@ -1,7 +1,9 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import * as dryRunMigration from "./dry-run-migration.js";
+import * as gateStatus from "./gate-status.js";
 import * as listSlotLeases from "./list-slot-leases.js";
 import * as releaseSlot from "./release-slot.js";
+import * as reportCompleted from "./report-completed.js";
 import * as reserveMigrationSlot from "./reserve-migration-slot.js";
 import type { ToolDeps } from "./result.js";
 import * as runPrePushSuite from "./run-pre-push-suite.js";
@@ -15,6 +17,8 @@ const TOOLS = [
   dryRunMigration,
   runPrePushSuite,
   suiteStatus,
+  gateStatus,
+  reportCompleted,
 ];
 
 export const TOOL_NAMES = TOOLS.map((t) => t.name);

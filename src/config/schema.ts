@@ -151,7 +151,14 @@ export const configSchema = z
     gate: z
       .object({
         require: z.array(z.enum(["clean_tree", "suite", "migrations"])).optional(),
-        reporter: z.array(z.string()).min(1).optional(),
+        reporter: z
+          .array(z.string())
+          .min(1)
+          .optional()
+          .describe(
+            "argv run on a green report_completed; {summary} {worker} {branch} {sha} are substituted",
+          ),
+        reporter_timeout_seconds: z.number().positive().default(60),
       })
       .strict()
       .optional(),

@@ -97,4 +97,23 @@ export const SQLITE_SCHEMA: SchemaStep[] = [
       CREATE INDEX suite_runs_profile ON suite_runs (profile, started_at);
     `,
   },
+  {
+    version: 4,
+    name: "completions",
+    sql: `
+      CREATE TABLE completions (
+        id         TEXT PRIMARY KEY,
+        worker     TEXT NOT NULL,
+        branch     TEXT NOT NULL,
+        head       TEXT NOT NULL,
+        tree       TEXT NOT NULL,
+        summary    TEXT NOT NULL,
+        evidence   TEXT NOT NULL,
+        reported   INTEGER NOT NULL,
+        reporter   TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX completions_worker ON completions (worker, head);
+    `,
+  },
 ];

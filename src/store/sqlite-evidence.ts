@@ -1,5 +1,12 @@
 import type Database from "better-sqlite3";
-import type { DryRunQuery, DryRunRecord, EventInput, SuiteRunQuery, SuiteRunRecord } from "./types.js";
+import type {
+  CompletionRecord,
+  DryRunQuery,
+  DryRunRecord,
+  EventInput,
+  SuiteRunQuery,
+  SuiteRunRecord,
+} from "./types.js";
 
 interface DryRunRow {
   id: string;
@@ -33,6 +40,19 @@ interface SuiteRunRow {
   finished_at: number | null;
 }
 
+interface CompletionRow {
+  id: string;
+  worker: string;
+  branch: string;
+  head: string;
+  tree: string;
+  summary: string;
+  evidence: string;
+  reported: number;
+  reporter: string | null;
+  created_at: number;
+}
+
 /** The evidence tables (dry runs, suite runs) of the SQLite store. */
 export class SqliteEvidence {
   constructor(
@@ -54,6 +74,7 @@ export class SqliteEvidence {
   async dryRuns(query: DryRunQuery): Promise<DryRunRecord[]> {
     const { sql, params } = select("dry_runs", [
       ["sha256", query.sha256],
+      ["file", query.file],
       ["worker", query.worker],
       ["id", query.runId],
     ]);
@@ -103,6 +124,45 @@ export class SqliteEvidence {
       .prepare(`${sql} ORDER BY started_at DESC LIMIT ?`)
       .all(...params, query.limit) as SuiteRunRow[];
     return rows.map(toSuiteRun);
+  }
+
+  async saveCompletion(c: CompletionRecord, event: EventInput): Promise<void> {
+    const upsert =
+      this.db.prepare(`INSERT INTO completions (id, worker, branch, head, tree, summary, evidence,
+      reported, reporter, created_at) VALUES (@id, @worker, @branch, @head, @tree, @summary, @evidence, @reported,
+      @reporter, @createdAt) ON CONFLICT (id) DO UPDATE SET reported = excluded.reported, reporter = excluded.reporter`);
+    const write = this.db.transaction(() => {
+      upsert.run({
+        ...c,
+        evidence: JSON.stringify(c.evidence),
+        reported: c.reported ? 1 : 0,
+        reporter: c.reporter === undefined ? null : JSON.stringify(c.reporter),
+      });
+      this.writeEvent(c.createdAt, event);
+    });
+    write.immediate();
+  }
+
+  async completions(query: { worker?: string; head?: string; limit: number }): Promise<CompletionRecord[]> {
+    const { sql, params } = select("completions", [
+      ["worker", query.worker],
+      ["head", query.head],
+    ]);
+    const rows = this.db
+      .prepare(`${sql} ORDER BY created_at DESC LIMIT ?`)
+      .all(...params, query.limit) as CompletionRow[];
+    return rows.map((r) => ({
+      id: r.id,
+      worker: r.worker,
+      branch: r.branch,
+      head: r.head,
+      tree: r.tree,
+      summary: r.summary,
+      evidence: JSON.parse(r.evidence) as unknown,
+      reported: r.reported === 1,
+      reporter: r.reporter === null ? null : (JSON.parse(r.reporter) as unknown),
+      createdAt: r.created_at,
+    }));
   }
 
   async interruptSuiteRuns(isAlive: (pid: number) => boolean, now: number): Promise<string[]> {

@@ -5,6 +5,7 @@ import { errorMessage, StateError } from "../errors.js";
 import { type SchemaStep, SQLITE_SCHEMA } from "./schema.js";
 import { SqliteEvidence } from "./sqlite-evidence.js";
 import type {
+  CompletionRecord,
   DryRunQuery,
   DryRunRecord,
   EventInput,
@@ -222,6 +223,14 @@ class SqliteStore implements StateStore {
 
   suiteRuns(query: SuiteRunQuery): Promise<SuiteRunRecord[]> {
     return this.evidence.suiteRuns(query);
+  }
+
+  saveCompletion(completion: CompletionRecord, event: EventInput): Promise<void> {
+    return this.evidence.saveCompletion(completion, event);
+  }
+
+  completions(query: { worker?: string; head?: string; limit: number }): Promise<CompletionRecord[]> {
+    return this.evidence.completions(query);
   }
 
   interruptSuiteRuns(isAlive: (pid: number) => boolean, now: number): Promise<string[]> {

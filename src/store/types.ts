@@ -67,6 +67,8 @@ export interface DryRunRecord {
 
 export interface DryRunQuery {
   sha256?: string;
+  /** Path relative to the repository root. */
+  file?: string;
   worker?: string;
   runId?: string;
   limit: number;
@@ -105,6 +107,23 @@ export interface SuiteRunQuery {
   limit: number;
 }
 
+/** A worker's reported completion: the gate was green for this HEAD, with the evidence it used. */
+export interface CompletionRecord {
+  id: string;
+  worker: string;
+  branch: string;
+  head: string;
+  tree: string;
+  summary: string;
+  /** Ids of the suite run and dry runs the gate accepted. */
+  evidence: unknown;
+  /** The reporter command ran and succeeded. */
+  reported: boolean;
+  /** The reporter's outcome (exit code, tail), when it ran. */
+  reporter: unknown;
+  createdAt: number;
+}
+
 /** What a decision inside a state transaction wants written. Applied atomically, or not at all. */
 export interface Plan<T> {
   insert?: LeaseRow[];
@@ -138,6 +157,10 @@ export interface StateStore {
   saveSuiteRun(run: SuiteRunRecord, event?: EventInput): Promise<void>;
   /** Newest first. */
   suiteRuns(query: SuiteRunQuery): Promise<SuiteRunRecord[]>;
+  /** Inserts or updates a completion (by id), with its audit event. */
+  saveCompletion(completion: CompletionRecord, event: EventInput): Promise<void>;
+  /** Newest first. */
+  completions(query: { worker?: string; head?: string; limit: number }): Promise<CompletionRecord[]>;
   /** Marks `running` runs whose process is gone as `interrupted`; answers their ids. */
   interruptSuiteRuns(isAlive: (pid: number) => boolean, now: number): Promise<string[]>;
   schemaVersion(): Promise<number>;

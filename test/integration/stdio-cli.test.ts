@@ -30,8 +30,10 @@ describe("the built CLI", () => {
       const { tools } = await server.client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual([
         "dry_run_migration",
+        "gate_status",
         "list_slot_leases",
         "release_slot",
+        "report_completed",
         "reserve_migration_slot",
         "run_pre_push_suite",
         "suite_status",

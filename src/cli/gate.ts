@@ -1,0 +1,112 @@
+import { writeFile } from "node:fs/promises";
+import { gateOutput } from "../../tools/gate-output.js";
+import { runCheck } from "../ci/check.js";
+import { formatGithub, formatHuman, formatJunit } from "../ci/format.js";
+import { EXIT } from "../ci/types.js";
+import { describeError, InputError } from "../errors.js";
+import { preToolUseHook, stopHook } from "../gate/hooks.js";
+import { describeGate, gateStatus } from "../gate/service.js";
+import type { Logger } from "../log.js";
+import { Workspace } from "../workspace.js";
+import { json, out, table } from "./output.js";
+
+/** `mai-gate gate [--branch B]`: the completion gate, for people and the head. Exit 1 when red. */
+export async function gateCommand(
+  ws: Workspace,
+  options: { branch?: string; json: boolean },
+): Promise<number> {
+  const gate = await gateStatus(ws, { branch: options.branch });
+  if (options.json) json(gateOutput(gate));
+  else {
+    out(describeGate(gate));
+    const rows = gate.conditions.map((c) => [
+      c.passed === null ? "-" : c.passed ? "pass" : "FAIL",
+      c.kind,
+      c.file ?? "",
+      c.detail,
+    ]);
+    out(table(["", "CONDITION", "FILE", "DETAIL"], rows));
+  }
+  return gate.green ? 0 : 1;
+}
+
+/** `mai-gate completions`: recorded completions, newest first (the head's view). */
+export async function completionsCommand(
+  ws: Workspace,
+  options: { worker?: string; json: boolean },
+): Promise<number> {
+  const view = await ws.view();
+  const store = await ws.store(view.loaded);
+  const rows = await store.completions({ ...(options.worker ? { worker: options.worker } : {}), limit: 200 });
+  if (options.json) json(rows);
+  else {
+    out(
+      table(
+        ["WHEN", "WORKER", "BRANCH", "HEAD", "REPORTED", "SUMMARY"],
+        rows.map((c) => [
+          new Date(c.createdAt).toISOString(),
+          c.worker,
+          c.branch,
+          c.head.slice(0, 10),
+          c.reported ? "yes" : "NO",
+          c.summary.split("\n")[0]!.slice(0, 60),
+        ]),
+      ),
+    );
+  }
+  return 0;
+}
+
+/** `mai-gate hook pre-tool-use|stop`: Claude Code hooks; the hook's JSON arrives on stdin. */
+export async function hookCommand(event: string | undefined, logger: Logger): Promise<number> {
+  if (event !== "pre-tool-use" && event !== "stop") {
+    throw new InputError(
+      `unknown hook "${event ?? ""}"`,
+      "Use mai-gate hook pre-tool-use or mai-gate hook stop.",
+    );
+  }
+  let input: unknown = {};
+  try {
+    const text = await readStdin();
+    input = text.trim() ? JSON.parse(text) : {};
+  } catch {
+    process.stderr.write("mai-gate hook: stdin is not JSON; nothing to judge\n");
+    return 0;
+  }
+  const open = (cwd: string | undefined) =>
+    new Workspace({ cwd: cwd ?? process.cwd(), env: process.env, logger });
+  const answer = event === "stop" ? await stopHook(input, open) : await preToolUseHook(input, open);
+  if (answer) out(answer);
+  return 0;
+}
+
+/** `mai-gate check` for CI: exit 0 passed, 1 failed, 3 could not run (see the README). */
+export async function checkCommand(
+  ws: Workspace,
+  options: { format: string; junit?: string; dryRun: boolean },
+): Promise<number> {
+  if (options.format !== "human" && options.format !== "github") {
+    throw new InputError(`unknown --format ${options.format}`, "Use --format human or --format github.");
+  }
+  let result: Awaited<ReturnType<typeof runCheck>>;
+  try {
+    result = await runCheck(ws, { dryRun: options.dryRun });
+  } catch (err) {
+    const message = describeError(err);
+    if (options.format === "github")
+      out(
+        `::error title=mai-gate check could not run::${message.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A")}`,
+      );
+    process.stderr.write(`mai-gate check could not run: ${message}\n`);
+    return EXIT.couldNotRun;
+  }
+  out(options.format === "github" ? formatGithub(result) : formatHuman(result));
+  if (options.junit) await writeFile(options.junit, formatJunit(result));
+  return result.passed ? EXIT.passed : EXIT.failed;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}

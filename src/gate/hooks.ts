@@ -1,0 +1,83 @@
+import { describeError } from "../errors.js";
+import { gatherRepoState } from "../slots/sources.js";
+import type { Workspace } from "../workspace.js";
+import { invokesReporter } from "./command-match.js";
+import { describeGate, evaluate } from "./service.js";
+import { gateTarget } from "./target.js";
+
+/**
+ * Claude Code hooks, so the gate holds even when a worker reports some other way than
+ * report_completed. Each answers what to print on stdout (null: nothing, the default flow).
+ */
+interface PreToolUseInput {
+  tool_name?: string;
+  tool_input?: { command?: unknown };
+  cwd?: string;
+}
+
+interface StopInput {
+  stop_hook_active?: boolean;
+  cwd?: string;
+}
+
+export type OpenWorkspace = (cwd: string | undefined) => Workspace;
+
+/**
+ * PreToolUse: a Bash command that runs the reporter while the gate is red is denied with the
+ * reasons. If the gate cannot be judged, the reporter command is denied too (fail closed).
+ */
+export async function preToolUseHook(raw: unknown, open: OpenWorkspace): Promise<string | null> {
+  const input = (raw ?? {}) as PreToolUseInput;
+  const command = input.tool_input?.command;
+  if (input.tool_name !== "Bash" || typeof command !== "string") return null;
+  const ws = open(input.cwd);
+  try {
+    const state = await gatherRepoState(ws, { fetch: true });
+    const reporter = state.config.gate?.reporter;
+    if (!reporter || !invokesReporter(command, reporter)) return null;
+    const gate = await evaluate(ws, state, await gateTarget(ws, state, {}));
+    if (gate.green) return null;
+    return deny(`mai-gate: the completion gate is red, so this report is refused.\n${describeGate(gate)}`);
+  } catch (err) {
+    const looksLikeReport = /report/i.test(command);
+    return looksLikeReport ? deny(`mai-gate could not judge the gate: ${describeError(err)}`) : null;
+  } finally {
+    await ws.close();
+  }
+}
+
+/**
+ * Stop: while the branch has commits of its own and their gate is red, stopping is blocked once
+ * with the reasons; with `stop_hook_active` (Claude already continued once) it always lets go.
+ * If the gate cannot be judged it lets go (fail open): a stuck agent helps nobody.
+ */
+export async function stopHook(raw: unknown, open: OpenWorkspace): Promise<string | null> {
+  const input = (raw ?? {}) as StopInput;
+  if (input.stop_hook_active) return null;
+  const ws = open(input.cwd);
+  try {
+    const state = await gatherRepoState(ws, { fetch: false });
+    const ahead = await ws.git.run(["rev-list", "--count", `${state.main.sha}..HEAD`]);
+    if (!ahead.ok || Number(ahead.stdout.trim()) === 0) return null;
+    const gate = await evaluate(ws, state, await gateTarget(ws, state, {}));
+    if (gate.green) return null;
+    return JSON.stringify({
+      decision: "block",
+      reason: `Your branch has commits whose completion gate is red. Fix these, or say why you stop:\n${describeGate(gate)}`,
+    });
+  } catch {
+    return null;
+  } finally {
+    await ws.close();
+  }
+}
+
+function deny(reason: string): string {
+  return JSON.stringify({
+    hookSpecificOutput: {
+      hookEventName: "PreToolUse",
+      permissionDecision: "deny",
+      permissionDecisionReason: reason,
+    },
+  });
+}

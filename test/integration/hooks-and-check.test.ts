@@ -1,0 +1,165 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { XMLParser } from "fast-xml-parser";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type App, createApp, MIG_DIR, mainMigrations } from "../helpers/app.js";
+import { CLI } from "../helpers/stdio.js";
+
+const config = `migrations: { dir: ${MIG_DIR}, history_table: paliad.applied_migrations }
+prod: { dsn: env:PROD_RO_DSN }
+scratch: { dsn: env:SCRATCH_DSN }
+git: { fetch_interval_seconds: 0 }
+suite: { pre_push: [{ name: ok, run: "true" }] }
+gate: { reporter: ["mai", "report", "completed", "{summary}"] }
+`;
+
+describe("Claude Code hooks, through the built CLI", () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await createApp({ migrations: mainMigrations(3), appliedUpTo: 3 });
+    await app.sandbox.commitToMain({ "mai-gate.yaml": config }, "config");
+  });
+  afterAll(async () => {
+    await app.cleanup();
+  });
+
+  const hook = async (event: string, input: Record<string, unknown>) => {
+    const r = await execa(process.execPath, [CLI, "hook", event], {
+      input: JSON.stringify(input),
+      env: { ...app.env, MAI_GATE_LOG: "error" },
+    });
+    expect(r.exitCode).toBe(0);
+    return r.stdout.trim() ? (JSON.parse(r.stdout) as Record<string, unknown>) : null;
+  };
+
+  it("denies the reporter's Bash command while the gate is red and allows it when green", async () => {
+    const c = await app.session("mai/hoo/k");
+    const root = (await c.workspace.repo()).root;
+    await writeFile(join(root, "feature.txt"), "work\n");
+    await app.sandbox.git(root, "add", "-A");
+    await app.sandbox.git(root, "commit", "-qm", "work");
+    const bash = (command: string) => ({
+      hook_event_name: "PreToolUse",
+      tool_name: "Bash",
+      tool_input: { command },
+      cwd: root,
+    });
+
+    const denied = await hook("pre-tool-use", bash('cd . && mai report completed "all done"'));
+    expect(denied).toMatchObject({
+      hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny" },
+    });
+    expect(JSON.stringify(denied)).toContain("suite");
+    expect(await hook("pre-tool-use", bash("git status"))).toBeNull();
+    expect(
+      await hook("pre-tool-use", { tool_name: "Read", tool_input: { file_path: "x" }, cwd: root }),
+    ).toBeNull();
+
+    await c.call("run_pre_push_suite", {});
+    expect(await hook("pre-tool-use", bash('mai report completed "all done"'))).toBeNull();
+  });
+
+  it("blocks stopping once while the branch's gate is red, and lets go when stop_hook_active is set", async () => {
+    const c = await app.session("mai/sto/p");
+    const root = (await c.workspace.repo()).root;
+    expect(await hook("stop", { hook_event_name: "Stop", stop_hook_active: false, cwd: root })).toBeNull();
+    await writeFile(join(root, "wip.txt"), "x\n");
+    await app.sandbox.git(root, "add", "-A");
+    await app.sandbox.git(root, "commit", "-qm", "wip");
+    const blocked = await hook("stop", { hook_event_name: "Stop", stop_hook_active: false, cwd: root });
+    expect(blocked).toMatchObject({ decision: "block" });
+    expect(String(blocked?.reason)).toContain("RED");
+    expect(await hook("stop", { hook_event_name: "Stop", stop_hook_active: true, cwd: root })).toBeNull();
+    await c.call("run_pre_push_suite", {});
+    expect(await hook("stop", { hook_event_name: "Stop", stop_hook_active: false, cwd: root })).toBeNull();
+  });
+});
+
+describe("mai-gate check in CI", () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await createApp({
+      migrations: mainMigrations(122, {
+        1: ["create_rules", "CREATE TABLE rules (id bigint PRIMARY KEY, is_mandatory boolean);\n"],
+        91: ["drop_rule_flags", "ALTER TABLE rules DROP COLUMN is_mandatory;\n"],
+      }),
+      appliedUpTo: 122,
+      prodExtraSql: "INSERT INTO paliad.applied_migrations VALUES (123, 'backups');",
+    });
+    await app.sandbox.commitToMain({ "mai-gate.yaml": config }, "config");
+  });
+  afterAll(async () => {
+    await app.cleanup();
+  });
+
+  const check = async (branch: string, files: Record<string, string>, ...args: string[]) => {
+    const cwd = await app.sandbox.worktree(branch);
+    for (const [path, text] of Object.entries(files)) await writeFile(join(cwd, path), text);
+    await app.sandbox.git(cwd, "add", "-A");
+    await app.sandbox.git(cwd, "commit", "-qm", "branch work", "--allow-empty");
+    return {
+      dir: cwd,
+      ...(await execa(process.execPath, [CLI, "check", ...args], {
+        cwd,
+        env: { ...app.env, MAI_GATE_LOG: "error" },
+        reject: false,
+      })),
+    };
+  };
+
+  it("the first outage: 123_other.sql against production's 123 = backups → exit 1, annotated", async () => {
+    const r = await check(
+      "ci/outage-one",
+      { [`${MIG_DIR}/123_other.sql`]: "SELECT 1;\n" },
+      "--format",
+      "github",
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain(
+      `::error file=${MIG_DIR}/123_other.sql,line=1,title=mai-gate history::production applied version 123 as "backups"`,
+    );
+  });
+
+  it("the second outage: 125 uses a column 091 dropped → exit 1, annotated on the line, explained", async () => {
+    const r = await check(
+      "ci/outage-two",
+      { [`${MIG_DIR}/125_use_flags.sql`]: "SELECT 1;\nUPDATE rules SET is_mandatory = true;\n" },
+      "--format",
+      "github",
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(
+      new RegExp(`::error file=${MIG_DIR}/125_use_flags.sql,line=2,title=mai-gate dry_run::\\[42703\\]`),
+    );
+    expect(r.stdout).toContain("091_drop_rule_flags.sql");
+  });
+
+  it("a clean branch exits 0, and --junit writes JUnit XML", async () => {
+    const r = await check(
+      "ci/clean",
+      { [`${MIG_DIR}/124_add_note.sql`]: "ALTER TABLE t2 ADD COLUMN extra int;\n" },
+      "--junit",
+      "report.xml",
+    );
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("mai-gate check: PASSED");
+    const xml = await readFile(join(r.dir, "report.xml"), "utf8");
+    const parsed = new XMLParser({ ignoreAttributes: false }).parse(xml) as {
+      testsuites: Record<string, unknown>;
+    };
+    expect(parsed.testsuites["@_failures"]).toBe("0");
+    expect(JSON.stringify(parsed.testsuites)).toContain(`${MIG_DIR}/124_add_note.sql`);
+  });
+
+  it("exits 3 when it cannot run (a broken config)", async () => {
+    const cwd = await app.sandbox.worktree("ci/broken");
+    const r = await execa(process.execPath, [CLI, "check", "--config", join(cwd, "nope.yaml")], {
+      cwd,
+      reject: false,
+    });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain("could not run");
+  });
+});
