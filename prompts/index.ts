@@ -1,8 +1,10 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import * as completionChecklist from "./completion-checklist.js";
+import * as leaseReview from "./lease-review.js";
 import * as migrationWorkflow from "./migration-workflow.js";
 
 /** The prompt registry: the only place that decides which prompts the server offers. */
-const PROMPTS = [migrationWorkflow];
+const PROMPTS = [migrationWorkflow, completionChecklist, leaseReview];
 
 export const PROMPT_NAMES = PROMPTS.map((p) => p.name);
 

@@ -88,7 +88,7 @@ Call it once, after committing and pushing, when gate_status is green. If the re
           : !rep
             ? `Recorded completion ${r.completion.id}; no reporter is configured (gate.reporter).`
             : rep.status === "passed"
-              ? `Reported: completion ${r.completion.id}; the reporter succeeded.`
+              ? `Reported: completion ${r.completion.id}; the reporter succeeded.${rep.tail ? `\n${fence("Reporter output", rep.tail)}` : ""}`
               : `Recorded completion ${r.completion.id}, but the reporter ${rep.status}${rep.error ? ` (${rep.error})` : ""}: it is NOT reported. Call again once the cause is fixed.\n${fence("Reporter output", rep.tail)}`;
         return ok(out, text);
       }),

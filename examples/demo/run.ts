@@ -71,6 +71,8 @@ async function main(): Promise<void> {
           { name: "frontend", run: "echo bundling", cwd: "frontend", when: ["frontend/**"] },
         ],
       },
+      // What a green report_completed runs (an argv, no shell): here it just echoes.
+      gate: { reporter: ["echo", "reported to the head:", "{worker}", "{branch}", "{sha}", "{summary}"] },
     },
     files: {
       ...numberedMigrations(DIR, 122),
@@ -165,9 +167,23 @@ async function main(): Promise<void> {
     show(await ann.call("run_pre_push_suite", {}));
     show(await ann.call("run_pre_push_suite", {}));
 
-    step(10, "where the state lives");
+    step(
+      10,
+      "ann adds a changelog line, commits, and reports at once: refused, the new tree has no suite run",
+    );
+    await writeFile(`${annDir}/CHANGELOG.md`, "- users have an email\n");
+    await sandbox.git(annDir, "add", "-A");
+    await sandbox.git(annDir, "commit", "-qm", "changelog");
+    show(await ann.call("report_completed", { summary: "users.email added and validated" }));
+
+    step(11, "ann runs the suite for this HEAD, and reports again: accepted, the reporter runs");
+    await ann.call("run_pre_push_suite", {});
+    show(await ann.call("gate_status", {}));
+    show(await ann.call("report_completed", { summary: "users.email added and validated" }));
+
+    step(12, "where the state lives");
     say(`   ${sandbox.host}/.git/mai-gate/state.db (SQLite, WAL), shared by every worktree of the clone`);
-    say("\nDone. The completion gate extends this demo next.");
+    say("\nDone.");
   } finally {
     await Promise.all(servers.map((c) => c.close().catch(() => undefined)));
     await sandbox.cleanup();

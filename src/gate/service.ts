@@ -97,6 +97,12 @@ async function dirtyFiles(ws: Workspace): Promise<string[]> {
 export function describeGate(g: GateResult): string {
   const head = `Gate for ${g.target.worker} on ${g.target.branch} at ${g.target.head.slice(0, 10)}: ${g.green ? "GREEN" : "RED"}.`;
   const lines = [head];
+  if (g.green) {
+    const passed = g.conditions
+      .filter((c) => c.passed === true)
+      .map((c) => `${c.kind}${c.file ? ` ${c.file}` : ""}`);
+    lines.push(`Passed: ${passed.join("; ")}.`);
+  }
   for (const c of g.unmet) lines.push(`- ${c.kind}${c.file ? ` ${c.file}` : ""}: ${c.detail}. Fix: ${c.fix}`);
   if (g.target.kind === "ref")
     lines.push("Judged from the branch's ref: the worktree's cleanliness is not visible from here.");
