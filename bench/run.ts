@@ -1,4 +1,5 @@
 import { benchDryRun } from "./dryrun.js";
+import { benchGate } from "./gate.js";
 import { benchReserve } from "./reserve.js";
 import { benchSuite } from "./suite.js";
 
@@ -7,6 +8,7 @@ const benches: Record<string, () => Promise<void>> = {
   reserve: benchReserve,
   dryrun: benchDryRun,
   suite: benchSuite,
+  gate: benchGate,
 };
 
 const only = process.argv.slice(2);

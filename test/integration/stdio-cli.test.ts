@@ -48,7 +48,11 @@ describe("the built CLI", () => {
         for (const p of props) expect(p.description, tool.name).toBeTruthy();
       }
       const { prompts } = await server.client.listPrompts();
-      expect(prompts.map((p) => p.name)).toContain("migration-workflow");
+      expect(prompts.map((p) => p.name).sort()).toEqual([
+        "completion-checklist",
+        "lease-review",
+        "migration-workflow",
+      ]);
       const prompt = await server.client.getPrompt({
         name: "migration-workflow",
         arguments: { change: "add a column" },
