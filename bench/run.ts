@@ -1,3 +1,4 @@
+import { benchDeploy } from "./deploy.js";
 import { benchDryRun } from "./dryrun.js";
 import { benchGate } from "./gate.js";
 import { benchReserve } from "./reserve.js";
@@ -9,6 +10,7 @@ const benches: Record<string, () => Promise<void>> = {
   dryrun: benchDryRun,
   suite: benchSuite,
   gate: benchGate,
+  deploy: benchDeploy,
 };
 
 const only = process.argv.slice(2);

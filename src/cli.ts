@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { printConfig } from "./cli/config.js";
+import { doctorCommand, statusCommand } from "./cli/deploy.js";
 import { dryRunCommand } from "./cli/dryrun.js";
 import { checkCommand, completionsCommand, gateCommand, hookCommand } from "./cli/gate.js";
 import { fail, out } from "./cli/output.js";
@@ -26,6 +27,8 @@ Usage:
   mai-gate check [--format human|github] [--junit FILE] [--no-dry-run]
                                                 CI: catalog, history, collisions, dry run; exit 0/1/3
   mai-gate hook pre-tool-use|stop               Claude Code hooks (JSON on stdin)
+  mai-gate status [--json]                      deploy status: CI of main, live site, history, verdict
+  mai-gate doctor [--json]                      check every configured source and say what to fix
   mai-gate dry-run [FILES...] [--json]          rehearse migrations on a clone of production's schema
                                                 (default: the branch's new or changed migration files)
 
@@ -120,6 +123,10 @@ async function main(argv: string[]): Promise<number> {
           ...(values.junit ? { junit: values.junit } : {}),
           dryRun: !values["no-dry-run"],
         });
+      case "status":
+        return await statusCommand(ws, { json: values.json });
+      case "doctor":
+        return await doctorCommand(ws, { json: values.json });
       case "dry-run":
         return await dryRunCommand(ws, rest, { json: values.json });
       case "release": {

@@ -1,4 +1,5 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import * as deployStatus from "./deploy-status.js";
 import * as dryRunMigration from "./dry-run-migration.js";
 import * as gateStatus from "./gate-status.js";
 import * as listSlotLeases from "./list-slot-leases.js";
@@ -19,6 +20,7 @@ const TOOLS = [
   suiteStatus,
   gateStatus,
   reportCompleted,
+  deployStatus,
 ];
 
 export const TOOL_NAMES = TOOLS.map((t) => t.name);

@@ -139,7 +139,14 @@ export const configSchema = z
           .object({ url: z.string(), repo: z.string(), token: z.string().optional() })
           .strict()
           .optional(),
-        health_url: z.string().optional(),
+        health_url: z.string().optional().describe("the live site's readiness endpoint"),
+        health_sha_pointer: z.string().optional().describe("JSON pointer to the git sha in the health body"),
+        health_schema_pointer: z
+          .string()
+          .optional()
+          .describe("JSON pointer to the schema version in the health body"),
+        timeout_ms: z.number().int().positive().default(3000).describe("per-source timeout of deploy_status"),
+        cache_seconds: z.number().min(0).default(5).describe("deploy_status answers are shared this long"),
         dokploy: z
           .object({ url: z.string(), api_key: z.string().optional(), application_id: z.string() })
           .strict()
@@ -147,7 +154,7 @@ export const configSchema = z
         compose: z.string().optional(),
       })
       .strict()
-      .optional(),
+      .default({ timeout_ms: 3000, cache_seconds: 5 }),
     gate: z
       .object({
         require: z.array(z.enum(["clean_tree", "suite", "migrations"])).optional(),

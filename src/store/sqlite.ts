@@ -188,6 +188,17 @@ class SqliteStore implements StateStore {
     return (this.db.prepare(sql).all(...params, options.limit) as LeaseRecord[]).map(toLease);
   }
 
+  async getShared(key: string): Promise<{ value: string; at: number } | null> {
+    const row = this.stmts.getMeta.get(`shared:${key}`) as { value: string } | undefined;
+    if (!row) return null;
+    const { at, value } = JSON.parse(row.value) as { at: number; value: string };
+    return { at, value };
+  }
+
+  async setShared(key: string, value: string, at: number): Promise<void> {
+    this.stmts.setMeta.run(`shared:${key}`, JSON.stringify({ at, value }));
+  }
+
   async claimInterval(key: string, intervalMs: number, now: number): Promise<boolean> {
     const run = this.db.transaction((): boolean => {
       const row = this.stmts.getMeta.get(key) as { value: string } | undefined;

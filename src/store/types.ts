@@ -147,6 +147,9 @@ export interface StateStore {
   readonly location: string;
   transact<T>(now: number, ids: string[], decide: (snapshot: Snapshot) => Plan<T>): Promise<T>;
   listLeases(options: { includeEnded: boolean; worker?: string; limit: number }): Promise<LeaseRow[]>;
+  /** A small shared value (e.g. a cached deploy status) and when it was written. */
+  getShared(key: string): Promise<{ value: string; at: number } | null>;
+  setShared(key: string, value: string, at: number): Promise<void>;
   /** True for exactly one caller per interval across processes: used to throttle `git fetch`. */
   claimInterval(key: string, intervalMs: number, now: number): Promise<boolean>;
   events(options: { limit: number; subject?: string }): Promise<EventRow[]>;

@@ -29,6 +29,7 @@ describe("the built CLI", () => {
     try {
       const { tools } = await server.client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual([
+        "deploy_status",
         "dry_run_migration",
         "gate_status",
         "list_slot_leases",
@@ -50,6 +51,7 @@ describe("the built CLI", () => {
       const { prompts } = await server.client.listPrompts();
       expect(prompts.map((p) => p.name).sort()).toEqual([
         "completion-checklist",
+        "deploy-incident",
         "lease-review",
         "migration-workflow",
       ]);

@@ -1,0 +1,29 @@
+import * as deployTool from "../../tools/deploy-status.js";
+import { doctor } from "../deploy/doctor.js";
+import { deployStatus } from "../deploy/status.js";
+import type { Workspace } from "../workspace.js";
+import { json, out, table } from "./output.js";
+
+/** `mai-gate status [--json]`: the deploy verdict as a compact table. Exit 1 unless healthy. */
+export async function statusCommand(ws: Workspace, options: { json: boolean }): Promise<number> {
+  const s = await deployStatus(ws, { fresh: true });
+  if (options.json) json(deployTool.toOutput(s));
+  else out(deployTool.toText(s));
+  return s.verdict === "healthy" ? 0 : 1;
+}
+
+/** `mai-gate doctor`: what works and what to fix. Exit 1 when anything configured is broken. */
+export async function doctorCommand(ws: Workspace, options: { json: boolean }): Promise<number> {
+  const checks = await doctor(ws);
+  if (options.json) json(checks);
+  else {
+    out(
+      table(
+        ["", "CHECK", "DETAIL"],
+        checks.map((c) => [c.ok === null ? "-" : c.ok ? "ok" : "FIX", c.check, c.detail]),
+      ),
+    );
+    for (const c of checks.filter((x) => x.ok === false)) out(`\n${c.check}: ${c.fix}`);
+  }
+  return checks.some((c) => c.ok === false) ? 1 : 0;
+}

@@ -1,0 +1,162 @@
+import pg from "pg";
+import { checkPgDumpAgainst, pgDumpMajor } from "../dryrun/pgdump.js";
+import { errorMessage } from "../errors.js";
+import { fetchRemote } from "../git/repo.js";
+import type { Workspace } from "../workspace.js";
+import { latestDeployment } from "./dokploy.js";
+import { SourceError } from "./errors.js";
+import { giteaCi } from "./gitea.js";
+import { checkHealth } from "./health.js";
+
+/** One doctor finding: ok, broken (with the fix), or not configured (null). */
+export interface DoctorCheck {
+  check: string;
+  ok: boolean | null;
+  detail: string;
+  fix: string | null;
+}
+
+/** `mai-gate doctor`: asks every configured source once and says what works and what to fix. */
+export async function doctor(ws: Workspace): Promise<DoctorCheck[]> {
+  const view = await ws.view();
+  const { config } = view.loaded;
+  const out: DoctorCheck[] = [
+    {
+      check: "config",
+      ok: true,
+      detail: `read ${view.loaded.source.kind === "git" ? `from ${view.loaded.source.ref}` : view.loaded.source.path}`,
+      fix: null,
+    },
+  ];
+  const timeoutMs = config.deploy.timeout_ms;
+  const remote = config.git.remote ?? config.main_branch.split("/")[0]!;
+  const fetched = await fetchRemote(ws.git, remote, config.git.fetch_timeout_seconds * 1000);
+  out.push(
+    fetched.status === "fetched"
+      ? { check: "git remote", ok: true, detail: `fetched ${remote} in ${fetched.ms} ms`, fix: null }
+      : {
+          check: "git remote",
+          ok: false,
+          detail: fetched.status === "failed" ? fetched.error : fetched.reason,
+          fix: `Check that \`git fetch ${remote}\` works here without a prompt.`,
+        },
+  );
+  const versions: Record<string, number> = {};
+  out.push(
+    await probe(
+      "production",
+      async () => {
+        const source = ws.production(view.loaded);
+        if (!source) return null;
+        const [history, version] = await Promise.all([source.readHistory(), source.serverVersionNum()]);
+        versions.production = version;
+        return `PostgreSQL ${version}; ${history.table}: ${history.rows.length} applied, max ${history.maxVersion ?? "none"}${history.dirty ? ", DIRTY" : ""}`;
+      },
+      "Check prod.dsn (a read-only role) and its SELECT grant on the history table.",
+    ),
+  );
+  out.push(
+    await probe(
+      "scratch server",
+      async () => {
+        if (!config.scratch.dsn) return "not set: dry runs use embedded PGlite";
+        const client = new pg.Client({
+          connectionString: config.scratch.dsn,
+          connectionTimeoutMillis: timeoutMs,
+        });
+        client.on("error", () => undefined);
+        try {
+          await client.connect();
+          const r = await client.query<{ v: string; create: boolean }>(
+            "SELECT current_setting('server_version_num') AS v, rolcreatedb OR rolsuper AS create FROM pg_roles WHERE rolname = current_user",
+          );
+          versions.scratch = Number(r.rows[0]?.v);
+          if (!r.rows[0]?.create) throw new Error("its role may not CREATE DATABASE");
+          return `PostgreSQL ${versions.scratch}, may create databases`;
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      },
+      "Point scratch.dsn at a server whose role may create databases, or unset it for PGlite.",
+    ),
+  );
+  out.push(
+    await probe(
+      "pg_dump",
+      async () => {
+        if (config.scratch.baseline !== "prod") return `not needed (baseline ${config.scratch.baseline})`;
+        const dump = await pgDumpMajor(config.scratch.pg_dump);
+        for (const v of Object.values(versions)) checkPgDumpAgainst(dump, v);
+        return dump.text;
+      },
+      "Install a pg_dump at least as new as production's server.",
+    ),
+  );
+  out.push(
+    await probe(
+      "gitea",
+      async () => {
+        const g = config.deploy.gitea;
+        if (!g) return null;
+        const sha = view.refs.refs.get(config.main_branch) ?? "HEAD";
+        const ci = await giteaCi({ url: g.url, repo: g.repo, token: g.token }, sha, { timeoutMs });
+        return `main's CI: ${ci.state} (${ci.statuses.length} status(es), runs via ${ci.runsSource})`;
+      },
+      "Check deploy.gitea.url, repo and the token's read access.",
+    ),
+  );
+  out.push(
+    await probe(
+      "health URL",
+      async () => {
+        const url = config.deploy.health_url;
+        if (!url) return null;
+        const h = await checkHealth(
+          {
+            url,
+            shaPointer: config.deploy.health_sha_pointer,
+            schemaPointer: config.deploy.health_schema_pointer,
+          },
+          { timeoutMs },
+        );
+        if (!h.up) throw new Error(`the site is down: ${h.reason}`);
+        return `HTTP ${h.status} in ${h.latencyMs} ms; sha ${h.sha ?? "not reported"}, schema ${h.schemaVersion ?? "not reported"}`;
+      },
+      "Make the endpoint answer 200 with its git sha and schema version in JSON.",
+    ),
+  );
+  out.push(
+    await probe(
+      "dokploy",
+      async () => {
+        const d = config.deploy.dokploy;
+        if (!d) return null;
+        const latest = await latestDeployment(
+          { url: d.url, apiKey: d.api_key, applicationId: d.application_id },
+          { timeoutMs },
+        );
+        return latest
+          ? `latest deployment ${latest.status} (${latest.createdAt ?? "?"})`
+          : "no deployment yet";
+      },
+      "Check deploy.dokploy.url, application_id and the API key.",
+    ),
+  );
+  return out;
+}
+
+async function probe(check: string, run: () => Promise<string | null>, fix: string): Promise<DoctorCheck> {
+  try {
+    const detail = await run();
+    return detail === null
+      ? { check, ok: null, detail: "not configured", fix: null }
+      : { check, ok: true, detail, fix: null };
+  } catch (err) {
+    return {
+      check,
+      ok: false,
+      detail: errorMessage(err),
+      fix: err instanceof SourceError && err.hint ? err.hint : fix,
+    };
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * A failure talking to one of the deploy-status sources (Gitea, the health endpoint, Dokploy).
+ * The message is one line and starts with the source's name; it never holds a token or key.
+ */
+export class SourceError extends Error {
+  constructor(
+    /** Which source failed: "gitea", "health", "dokploy". */
+    readonly source: string,
+    message: string,
+    /** The next step for the caller, in one sentence; null when there is nothing to suggest. */
+    readonly hint: string | null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, { cause: options?.cause });
+    this.name = new.target.name;
+  }
+}

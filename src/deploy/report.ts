@@ -1,0 +1,49 @@
+import type { Deployment } from "./dokploy.js";
+import type { CiStatus } from "./gitea.js";
+import type { HealthReport } from "./health.js";
+
+/** One source of deploy status: what it said, or why it could not say. */
+export interface SourceReport<T> {
+  status: "ok" | "failed" | "not_configured";
+  ms: number | null;
+  error: string | null;
+  hint: string | null;
+  data: T | null;
+}
+
+export interface HistoryReport {
+  maxVersion: number | null;
+  applied: number;
+  namesKnown: boolean;
+  dirty: boolean;
+  /** Main's migrations production has not applied: they run on the next deploy. */
+  pending: { version: number; name: string; file: string }[];
+  /** Versions on main whose name differs from production's row: the next deploy will crash-loop. */
+  conflicts: { version: number; file: string; mainName: string; productionName: string }[];
+}
+
+export interface SmokeReport {
+  id: string;
+  state: string;
+  head: string;
+  finishedAt: number | null;
+  /** The run tested main's current HEAD. */
+  onMainHead: boolean;
+}
+
+export type Verdict = "healthy" | "deploying" | "degraded" | "down";
+
+export interface DeployStatus {
+  main: { ref: string; sha: string };
+  ci: SourceReport<CiStatus>;
+  live: SourceReport<HealthReport>;
+  production: SourceReport<HistoryReport>;
+  dokploy: SourceReport<Deployment | null>;
+  smoke: SourceReport<SmokeReport | null>;
+  verdict: Verdict;
+  reasons: string[];
+  safeToMerge: { answer: boolean; why: string };
+  checkedAt: number;
+  /** Answered from the shared cache (age in ms), not from the sources. */
+  cachedMs: number | null;
+}

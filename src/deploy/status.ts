@@ -1,0 +1,162 @@
+import { posix } from "node:path";
+import type { Config } from "../config/schema.js";
+import { forwardEntries } from "../migrations/catalog.js";
+import { appliedVersions, sameMigrationName } from "../prod/history.js";
+import { gatherRepoState, type RepoState } from "../slots/sources.js";
+import type { Workspace } from "../workspace.js";
+import { latestDeployment } from "./dokploy.js";
+import { SourceError } from "./errors.js";
+import { giteaCi } from "./gitea.js";
+import { checkHealth } from "./health.js";
+import type { DeployStatus, HistoryReport, SmokeReport, SourceReport } from "./report.js";
+import { judge } from "./verdict.js";
+
+const inFlight = new Map<string, Promise<DeployStatus>>();
+
+/**
+ * What state production is in, from every configured source queried in parallel with a timeout
+ * each. Answers are shared for `deploy.cache_seconds` through the state store, so many workers'
+ * servers polling at once cause one round of upstream requests, not one per worker.
+ */
+export async function deployStatus(ws: Workspace, options: { fresh?: boolean } = {}): Promise<DeployStatus> {
+  const state = await gatherRepoState(ws, { fetch: true });
+  const key = `deploy_status:${state.main.sha}`;
+  const ttl = state.config.deploy.cache_seconds * 1000;
+  if (!options.fresh && ttl > 0) {
+    const cached = await readCache(state, key, ttl, ws.clock.now());
+    if (cached) return cached;
+    const claimed = await state.store.claimInterval(`${key}:refresh`, ttl, ws.clock.now());
+    if (!claimed) {
+      const waited = await waitForCache(state, key, ttl, ws, state.config.deploy.timeout_ms + 1000);
+      if (waited) return waited;
+    }
+  }
+  let pending = inFlight.get(key);
+  if (!pending) {
+    pending = collect(ws, state).finally(() => inFlight.delete(key));
+    inFlight.set(key, pending);
+  }
+  const status = await pending;
+  await state.store.setShared(key, JSON.stringify(status), status.checkedAt);
+  return status;
+}
+
+async function readCache(
+  state: RepoState,
+  key: string,
+  ttl: number,
+  now: number,
+): Promise<DeployStatus | null> {
+  const hit = await state.store.getShared(key);
+  if (!hit || now - hit.at >= ttl) return null;
+  return { ...(JSON.parse(hit.value) as DeployStatus), cachedMs: now - hit.at };
+}
+
+async function waitForCache(state: RepoState, key: string, ttl: number, ws: Workspace, maxMs: number) {
+  const until = Date.now() + maxMs;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    const hit = await readCache(state, key, ttl, ws.clock.now());
+    if (hit) return hit;
+  }
+  return null;
+}
+
+async function collect(ws: Workspace, state: RepoState): Promise<DeployStatus> {
+  const { deploy } = state.config;
+  const timeoutMs = deploy.timeout_ms;
+  const sha = state.main.sha;
+  const [ci, live, dokploy, smoke] = await Promise.all([
+    source(deploy.gitea, (g) => giteaCi({ url: g.url, repo: g.repo, token: g.token }, sha, { timeoutMs })),
+    source(deploy.health_url, (url) =>
+      checkHealth(
+        { url, shaPointer: deploy.health_sha_pointer, schemaPointer: deploy.health_schema_pointer },
+        { timeoutMs },
+      ),
+    ),
+    source(deploy.dokploy, (d) =>
+      latestDeployment({ url: d.url, apiKey: d.api_key, applicationId: d.application_id }, { timeoutMs }),
+    ),
+    source(true, () => latestSmoke(state)),
+  ]);
+  const facts = {
+    main: { ref: state.main.ref, sha },
+    ci,
+    live,
+    production: historyReport(state),
+    dokploy,
+    smoke,
+  };
+  return { ...facts, ...judge(facts), checkedAt: ws.clock.now(), cachedMs: null };
+}
+
+/** Runs one source when configured; a failure is reported, never thrown. */
+async function source<C, T>(config: C | undefined, run: (config: C) => Promise<T>): Promise<SourceReport<T>> {
+  if (config === undefined || config === null)
+    return { status: "not_configured", ms: null, error: null, hint: null, data: null };
+  const started = performance.now();
+  try {
+    const data = await run(config);
+    return { status: "ok", ms: Math.round(performance.now() - started), error: null, hint: null, data };
+  } catch (err) {
+    const e = err as Error;
+    return {
+      status: "failed",
+      ms: Math.round(performance.now() - started),
+      error: e.message,
+      hint: err instanceof SourceError ? err.hint : null,
+      data: null,
+    };
+  }
+}
+
+/** Production's history against main: what the next deploy applies, and what makes it crash-loop. */
+export function historyReport(state: RepoState): SourceReport<HistoryReport> {
+  const p = state.production;
+  if (p.status === "not_configured")
+    return { status: "not_configured", ms: null, error: null, hint: null, data: null };
+  if (p.status === "unreachable")
+    return { status: "failed", ms: null, error: p.error, hint: "Check prod.dsn.", data: null };
+  const h = p.history;
+  const applied = appliedVersions(h);
+  const dir = state.config.migrations.dir;
+  const main = forwardEntries(state.main.catalog);
+  const rows = new Map(h.rows.map((r) => [r.version, r.name]));
+  const conflicts: HistoryReport["conflicts"] = [];
+  for (const e of main) {
+    const name = rows.get(e.version);
+    if (h.namesKnown && name && !sameMigrationName(name, e.name)) {
+      conflicts.push({
+        version: e.version,
+        file: posix.join(dir, e.file),
+        mainName: e.name,
+        productionName: name,
+      });
+    }
+  }
+  const data: HistoryReport = {
+    maxVersion: h.maxVersion,
+    applied: h.rows.length,
+    namesKnown: h.namesKnown,
+    dirty: h.dirty,
+    pending: main
+      .filter((e) => !applied(e.version))
+      .map((e) => ({ version: e.version, name: e.name, file: posix.join(dir, e.file) })),
+    conflicts,
+  };
+  return { status: "ok", ms: null, error: null, hint: null, data };
+}
+
+async function latestSmoke(state: RepoState): Promise<SmokeReport | null> {
+  const [run] = await state.store.suiteRuns({ profile: "smoke", limit: 1 });
+  if (!run) return null;
+  return {
+    id: run.id,
+    state: run.state,
+    head: run.head,
+    finishedAt: run.finishedAt,
+    onMainHead: run.head === state.main.sha,
+  };
+}
+
+export type DeployConfig = Config["deploy"];

@@ -1,0 +1,165 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { DeployStatus, SourceReport } from "../src/deploy/report.js";
+import { deployStatus } from "../src/deploy/status.js";
+import { iso, ok, runTool, type ToolDeps } from "./result.js";
+
+export const name = "deploy_status";
+
+export const inputSchema = {
+  fresh: z
+    .boolean()
+    .optional()
+    .describe("ask every source now instead of the answer shared for a few seconds (default false)"),
+};
+
+const source = <T extends z.ZodType>(data: T) =>
+  z.object({
+    status: z.enum(["ok", "failed", "not_configured"]),
+    ms: z.number().nullable(),
+    error: z.string().nullable(),
+    hint: z.string().nullable(),
+    data: data.nullable(),
+  });
+
+export const outputSchema = {
+  verdict: z.enum(["healthy", "deploying", "degraded", "down"]),
+  reasons: z.array(z.string()).describe("why, one sentence each; failed sources appear as 'unknown'"),
+  safe_to_merge: z.object({ answer: z.boolean(), why: z.string() }),
+  main: z.object({ ref: z.string(), sha: z.string() }),
+  ci: source(
+    z.object({
+      state: z
+        .enum(["success", "pending", "failure", "error", "none"])
+        .describe("none: no CI yet — never success"),
+      sha: z.string(),
+      statuses: z.array(
+        z.object({
+          context: z.string(),
+          status: z.string(),
+          description: z.string().nullable(),
+          targetUrl: z.string().nullable(),
+        }),
+      ),
+      runs: z.array(
+        z.object({
+          id: z.number(),
+          runNumber: z.number().nullable(),
+          name: z.string().nullable(),
+          status: z.string(),
+          conclusion: z.string().nullable(),
+          url: z.string().nullable(),
+        }),
+      ),
+      runsSource: z.string(),
+    }),
+  ).describe("Gitea: main's combined commit status and Actions runs"),
+  live: source(
+    z.object({
+      up: z.boolean(),
+      status: z.number().nullable(),
+      latencyMs: z.number().nullable(),
+      sha: z.string().nullable(),
+      schemaVersion: z.string().nullable(),
+      reason: z.string().nullable(),
+    }),
+  ).describe("the health endpoint: code, latency, the git sha and schema version it reports"),
+  production: source(
+    z.object({
+      maxVersion: z.number().nullable(),
+      applied: z.number(),
+      namesKnown: z.boolean(),
+      dirty: z.boolean(),
+      pending: z.array(z.object({ version: z.number(), name: z.string(), file: z.string() })),
+      conflicts: z.array(
+        z.object({ version: z.number(), file: z.string(), mainName: z.string(), productionName: z.string() }),
+      ),
+    }),
+  ).describe("production's history: pending migrations run on the next deploy; conflicts crash-loop it"),
+  dokploy: source(
+    z.object({
+      id: z.string(),
+      title: z.string().nullable(),
+      status: z.string(),
+      createdAt: z.string().nullable(),
+      finishedAt: z.string().nullable(),
+      error: z.string().nullable(),
+    }),
+  ).describe("the newest Dokploy deployment; 'done' means submitted, not healthy"),
+  smoke: source(
+    z.object({
+      id: z.string(),
+      state: z.string(),
+      head: z.string(),
+      finishedAt: z.number().nullable(),
+      onMainHead: z.boolean(),
+    }),
+  ).describe("the latest smoke run"),
+  checked_at: z.string(),
+  cached_ms: z.number().nullable().describe("age of a shared answer; null when the sources were asked now"),
+};
+
+export function toOutput(s: DeployStatus) {
+  return {
+    verdict: s.verdict,
+    reasons: s.reasons,
+    safe_to_merge: s.safeToMerge,
+    main: s.main,
+    ci: s.ci,
+    live: s.live,
+    production: s.production,
+    dokploy: s.dokploy,
+    smoke: s.smoke,
+    checked_at: iso(s.checkedAt),
+    cached_ms: s.cachedMs,
+  };
+}
+
+const line = (label: string, r: SourceReport<unknown>, ok: () => string) =>
+  `${label}: ${r.status === "ok" ? ok() : r.status === "failed" ? `UNKNOWN (${r.error})` : "not configured"}`;
+
+export function toText(s: DeployStatus): string {
+  return [
+    `Production is ${s.verdict.toUpperCase()}. Safe to merge now? ${s.safeToMerge.why}.`,
+    ...s.reasons.map((r) => `- ${r}`),
+    line("CI of main", s.ci, () => s.ci.data!.state),
+    line("Live", s.live, () =>
+      s.live.data!.up
+        ? `up (sha ${s.live.data!.sha ?? "?"}, schema ${s.live.data!.schemaVersion ?? "?"})`
+        : `DOWN (${s.live.data!.reason})`,
+    ),
+    line(
+      "Production history",
+      s.production,
+      () => `max ${s.production.data!.maxVersion ?? "none"}, ${s.production.data!.pending.length} pending`,
+    ),
+    line("Dokploy", s.dokploy, () => s.dokploy.data?.status ?? "no deployment"),
+    line("Smoke", s.smoke, () => s.smoke.data?.state ?? "never run"),
+  ].join("\n");
+}
+
+export function register(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    name,
+    {
+      title: "Deploy status",
+      description: `One answer to "what state is production in, and is it safe to merge now?": main's CI (Gitea commit status and Actions runs), what is live (health endpoint: code, latency, git sha, schema version), production's migration history (pending migrations that the next deploy runs, and any version whose name differs from main's — the next deploy will crash-loop), the latest Dokploy deployment, and the latest smoke run. Verdict: healthy, deploying, degraded or down, with reasons.
+
+Call it before merging or deploying, after a deploy, and when something looks wrong. If safe_to_merge is false, wait or fix what the reasons say; a source marked failed is unknown, not broken. Answers are shared for a few seconds; fresh: true asks every source now.`,
+      inputSchema,
+      outputSchema,
+      annotations: {
+        title: "Deploy status",
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: true,
+      },
+    },
+    (args) =>
+      runTool(deps, name, async () => {
+        const status = await deployStatus(deps.workspace, { fresh: args.fresh });
+        return ok(toOutput(status), toText(status));
+      }),
+  );
+}
