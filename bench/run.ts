@@ -2,6 +2,7 @@ import { benchDeploy } from "./deploy.js";
 import { benchDryRun } from "./dryrun.js";
 import { benchGate } from "./gate.js";
 import { benchReserve } from "./reserve.js";
+import { benchState } from "./state.js";
 import { benchSuite } from "./suite.js";
 
 /** `npm run bench`: every benchmark, each printed as a table with its baseline. Never fails CI. */
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
   suite: benchSuite,
   gate: benchGate,
   deploy: benchDeploy,
+  state: benchState,
 };
 
 const only = process.argv.slice(2);

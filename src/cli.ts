@@ -6,6 +6,7 @@ import { dryRunCommand } from "./cli/dryrun.js";
 import { checkCommand, completionsCommand, gateCommand, hookCommand } from "./cli/gate.js";
 import { fail, out } from "./cli/output.js";
 import { serveStdio } from "./cli/serve.js";
+import { serveHttp } from "./cli/serve-http.js";
 import { leasesCommand, releaseCommand, reserveCommand } from "./cli/slots.js";
 import { suiteCommand } from "./cli/suite.js";
 import { InputError } from "./errors.js";
@@ -17,6 +18,8 @@ const USAGE = `mai-gate ${VERSION}: migration slots, dry runs and a completion g
 
 Usage:
   mai-gate serve [--config PATH]               MCP server over stdio (run it in the worker's worktree)
+  mai-gate serve --http PORT --tokens FILE [--host H]
+                                                MCP over HTTP for the head and remote clients, status page at /
   mai-gate config [--json]                      print the effective configuration, or what is wrong with it
   mai-gate reserve NAME [--count N] [--json]    reserve the next migration version for NAME
   mai-gate leases [--all] [--worker W] [--json] list leases with their state and any conflicts
@@ -53,6 +56,9 @@ async function main(argv: string[]): Promise<number> {
       count: { type: "string" },
       reason: { type: "string" },
       profile: { type: "string" },
+      http: { type: "string" },
+      host: { type: "string" },
+      tokens: { type: "string" },
       branch: { type: "string" },
       format: { type: "string" },
       junit: { type: "string" },
@@ -72,7 +78,15 @@ async function main(argv: string[]): Promise<number> {
   }
   const logger = createLogger();
   if (command === "serve") {
-    await serveStdio({ configPath: values.config, logger });
+    if (values.http !== undefined) {
+      await serveHttp({
+        port: values.http,
+        host: values.host,
+        tokens: values.tokens,
+        configPath: values.config,
+        logger,
+      });
+    } else await serveStdio({ configPath: values.config, logger });
     return -1;
   }
   const ws = new Workspace({

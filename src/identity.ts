@@ -9,7 +9,7 @@ export interface Identity {
   /** Worker id; null when neither MAI_WORKER nor a `mai/<worker>/<task>` branch says. */
   worker: string | null;
   /** Where the worker id came from. */
-  source: "env" | "branch" | "none";
+  source: "env" | "branch" | "token" | "none";
   /** Branch checked out in the worktree; null when detached. */
   branch: string | null;
 }

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { type Clock, systemClock } from "./clock.js";
 import {
@@ -16,11 +17,12 @@ import { readBlobs } from "./git/blobs.js";
 import { createGit, type Git } from "./git/git.js";
 import { type RefSnapshot, type RepoInfo, readRefs, repoInfo, showFile } from "./git/repo.js";
 import { DirScanner, type TreeEntry } from "./git/tree-scan.js";
-import { type Identity, resolveIdentity } from "./identity.js";
+import { type Identity, type Role, resolveIdentity } from "./identity.js";
 import { type Logger, silentLogger } from "./log.js";
 import { type Catalog, catalogFromTree } from "./migrations/catalog.js";
 import type { LayoutSpec } from "./migrations/layout.js";
 import { createPgProduction, type PgProductionOptions, type ProductionSource } from "./prod/history.js";
+import { openPostgresStore } from "./store/postgres.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { StateStore } from "./store/types.js";
 import { SuiteJobs } from "./suite/jobs.js";
@@ -35,7 +37,9 @@ export interface WorkspaceOptions {
   configPath?: string;
   git?: Git;
   openProduction?: (options: PgProductionOptions) => ProductionSource;
-  openStore?: (location: string) => StateStore;
+  openStore?: (location: string) => StateStore | Promise<StateStore>;
+  /** HTTP mode: the caller is who its bearer token says, not the environment or a branch. */
+  identity?: { worker: string; role: Role };
 }
 
 /** What one call sees: the repository, its refs at this moment, the config from main, the caller. */
@@ -62,7 +66,7 @@ export class Workspace {
   private readonly options: WorkspaceOptions;
   private repoInfo: RepoInfo | undefined;
   private configCache: { key: string; loaded: LoadedConfig } | undefined;
-  private readonly stores = new Map<string, StateStore>();
+  private readonly stores = new Map<string, Promise<StateStore>>();
   private readonly productions = new Map<string, ProductionSource>();
   private readonly scanners = new Map<string, DirScanner>();
   private readonly catalogs = new Map<string, Catalog>();
@@ -88,7 +92,10 @@ export class Workspace {
     const repo = await this.repo();
     const refs = await readRefs(this.git);
     const loaded = await this.config(refs);
-    const identity = resolveIdentity(this.env, refs.head);
+    const fixed = this.options.identity;
+    const identity: Identity = fixed
+      ? { role: fixed.role, worker: fixed.worker, source: "token", branch: null }
+      : resolveIdentity(this.env, refs.head);
     return { repo, refs, loaded, identity };
   }
 
@@ -132,25 +139,23 @@ export class Workspace {
   /** Where state lives: MAI_GATE_STATE, else the config's `state`, else the git common dir. */
   async stateLocation(loaded: LoadedConfig | null): Promise<string> {
     const explicit = this.env.MAI_GATE_STATE?.trim() || loaded?.config.state;
-    if (explicit && /^postgres(ql)?:\/\//.test(explicit)) {
-      throw new ConfigError(
-        "state",
-        "a PostgreSQL state store is not available in this version of mai-gate",
-        {
-          hint: "Use a SQLite path (the default needs no setting) until the shared store lands.",
-        },
-      );
-    }
+    if (explicit && isPostgres(explicit)) return explicit;
     if (explicit) return isAbsolute(explicit) ? explicit : resolve((await this.repo()).root, explicit);
     return join((await this.repo()).commonDir, "mai-gate", "state.db");
   }
 
+  /** The state store: SQLite by default, PostgreSQL when the location is a postgres:// DSN. */
   async store(loaded: LoadedConfig | null): Promise<StateStore> {
     const location = await this.stateLocation(loaded);
     let store = this.stores.get(location);
     if (!store) {
-      store = (this.options.openStore ?? openSqliteStore)(location);
+      const open =
+        this.options.openStore ??
+        ((where: string) =>
+          isPostgres(where) ? openPostgresStore(where, { logger: this.logger }) : openSqliteStore(where));
+      store = Promise.resolve(open(location));
       this.stores.set(location, store);
+      store.catch(() => this.stores.delete(location));
     }
     return store;
   }
@@ -226,6 +231,25 @@ export class Workspace {
     }
   }
 
+  /** Shutdown: cancels running suite jobs, kills their processes, and records them as interrupted. */
+  async interruptJobs(): Promise<void> {
+    const running = this.suiteJobs.all().filter((j) => j.run.state === "running");
+    if (running.length === 0) return;
+    for (const job of running) job.controller.abort();
+    await Promise.all(running.map((j) => j.done));
+    const store = await this.store((await this.view()).loaded);
+    for (const job of running) {
+      job.run.state = "interrupted";
+      job.run.finishedAt = this.clock.now();
+      await store.saveSuiteRun(job.run, {
+        actor: "mai-gate",
+        role: "server",
+        action: "suite.interrupt",
+        subject: job.run.id,
+      });
+    }
+  }
+
   /** Text of git blobs by object id, read in one process and cached (ids never change meaning). */
   async blobTexts(oids: string[]): Promise<Map<string, string>> {
     const missing = oids.filter((oid) => !this.blobs.has(oid));
@@ -249,14 +273,16 @@ export class Workspace {
     await Promise.allSettled([...this.engines.values()].map(async (e) => (await e).close()));
     this.engines.clear();
     await Promise.allSettled([...this.productions.values()].map((p) => p.close()));
-    await Promise.allSettled([...this.stores.values()].map((s) => s.close()));
+    await Promise.allSettled([...this.stores.values()].map(async (s) => (await s).close()));
     this.productions.clear();
     this.stores.clear();
   }
 }
 
 /** Whether a process exists (a run recorded as running by a dead process was interrupted). */
-function isAlive(pid: number): boolean {
+function isAlive(pid: number, host: string | null): boolean {
+  // Only this host's processes can be checked; another host's run is presumed alive.
+  if (host !== null && host !== hostname()) return true;
   if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
@@ -264,4 +290,8 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+function isPostgres(location: string): boolean {
+  return /^postgres(ql)?:\/\//.test(location);
 }

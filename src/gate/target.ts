@@ -29,15 +29,23 @@ export async function gateTarget(
   const { identity } = state.view;
   if (input.branch && identity.role !== "worker") return fromRef(ws, state, input.branch);
   if (input.branch && input.branch !== identity.branch) {
+    // A worker without this worktree (HTTP mode, or another checkout) may ask about its own branches.
+    const own =
+      identity.worker && WORKER_BRANCH.exec(input.branch.replace(/^origin\//, ""))?.[1] === identity.worker;
+    if (own) return fromRef(ws, state, input.branch);
     throw new ForbiddenError(
-      `a worker asks only about its own gate: you are on ${identity.branch ?? "a detached HEAD"}, not ${input.branch}`,
-      "Drop the branch argument; the head can look at other branches.",
+      `a worker asks only about its own gate: ${input.branch} is not a branch of ${identity.worker ?? "yours"}`,
+      "Drop the branch argument, or name one of your own mai/<you>/<task> branches; the head can look at any.",
     );
   }
   if (!identity.branch) {
     throw new InputError(
-      "HEAD is not on a branch (detached HEAD)",
-      "Check out your branch mai/<worker>/<task> and commit there.",
+      identity.source === "token"
+        ? "no worktree here: name your branch"
+        : "HEAD is not on a branch (detached HEAD)",
+      identity.source === "token"
+        ? "Pass branch: mai/<you>/<task>; it is judged from its pushed ref."
+        : "Check out your branch mai/<worker>/<task> and commit there.",
     );
   }
   const worker = ownWorker(identity, input.worker);

@@ -116,4 +116,129 @@ export const SQLITE_SCHEMA: SchemaStep[] = [
       CREATE INDEX completions_worker ON completions (worker, head);
     `,
   },
+  {
+    version: 5,
+    name: "suite_runs_host",
+    sql: "ALTER TABLE suite_runs ADD COLUMN host TEXT;",
+  },
+];
+
+/**
+ * The same tables on PostgreSQL, in a schema of their own (`mai_gate`), with versions aligned with
+ * `SQLITE_SCHEMA`. Timestamps (ms) and migration versions are `bigint`; JSON values are `json`, which
+ * keeps the text as written (key order included), like SQLite's TEXT.
+ */
+export const POSTGRES_SCHEMA: SchemaStep[] = [
+  {
+    version: 1,
+    name: "leases_events_meta",
+    sql: `
+      CREATE TABLE mai_gate.leases (
+        id           text PRIMARY KEY,
+        version      bigint NOT NULL,
+        name         text NOT NULL,
+        request_name text NOT NULL,
+        seq          integer NOT NULL DEFAULT 1,
+        files        json NOT NULL,
+        worker       text NOT NULL,
+        branch       text,
+        created_at   bigint NOT NULL,
+        expires_at   bigint NOT NULL,
+        ended_at     bigint,
+        end_reason   text CHECK (end_reason IN ('released', 'expired', 'moved', 'revoked')),
+        ended_by     text,
+        end_note     text,
+        prod_checked boolean NOT NULL,
+        moved_to     text
+      );
+      CREATE UNIQUE INDEX leases_open_version ON mai_gate.leases (version) WHERE ended_at IS NULL;
+      CREATE INDEX leases_open_worker ON mai_gate.leases (worker, request_name) WHERE ended_at IS NULL;
+      CREATE INDEX leases_created ON mai_gate.leases (created_at);
+      CREATE TABLE mai_gate.events (
+        id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at      bigint NOT NULL,
+        actor   text NOT NULL,
+        role    text NOT NULL,
+        action  text NOT NULL,
+        subject text NOT NULL,
+        detail  json
+      );
+      CREATE INDEX events_subject ON mai_gate.events (subject);
+      CREATE TABLE mai_gate.meta (
+        key   text PRIMARY KEY,
+        value text NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: "dry_runs",
+    sql: `
+      CREATE TABLE mai_gate.dry_runs (
+        id           text NOT NULL,
+        file         text NOT NULL,
+        worker       text NOT NULL,
+        branch       text,
+        version      bigint,
+        name         text,
+        sha256       text NOT NULL,
+        baseline_id  text NOT NULL,
+        template_key text,
+        engine       text NOT NULL,
+        outcome      text NOT NULL CHECK (outcome IN ('passed', 'failed', 'not_run')),
+        report       json NOT NULL,
+        created_at   bigint NOT NULL,
+        PRIMARY KEY (id, file)
+      );
+      CREATE INDEX dry_runs_content ON mai_gate.dry_runs (sha256, baseline_id);
+      CREATE INDEX dry_runs_worker ON mai_gate.dry_runs (worker, created_at);
+    `,
+  },
+  {
+    version: 3,
+    name: "suite_runs",
+    sql: `
+      CREATE TABLE mai_gate.suite_runs (
+        id          text PRIMARY KEY,
+        worker      text NOT NULL,
+        branch      text,
+        profile     text NOT NULL,
+        tree        text NOT NULL,
+        head        text NOT NULL,
+        suite_hash  text NOT NULL,
+        dirty       boolean NOT NULL,
+        state       text NOT NULL CHECK (state IN ('running', 'passed', 'failed', 'cancelled', 'interrupted')),
+        steps       json NOT NULL,
+        pid         integer NOT NULL,
+        started_at  bigint NOT NULL,
+        finished_at bigint
+      );
+      CREATE INDEX suite_runs_tree ON mai_gate.suite_runs (tree, suite_hash, profile, state);
+      CREATE INDEX suite_runs_profile ON mai_gate.suite_runs (profile, started_at);
+    `,
+  },
+  {
+    version: 4,
+    name: "completions",
+    sql: `
+      CREATE TABLE mai_gate.completions (
+        id         text PRIMARY KEY,
+        worker     text NOT NULL,
+        branch     text NOT NULL,
+        head       text NOT NULL,
+        tree       text NOT NULL,
+        summary    text NOT NULL,
+        evidence   json NOT NULL,
+        reported   boolean NOT NULL,
+        reporter   json,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX completions_worker ON mai_gate.completions (worker, head);
+    `,
+  },
+  {
+    version: 5,
+    name: "suite_runs_host",
+    sql: "ALTER TABLE mai_gate.suite_runs ADD COLUMN host text;",
+  },
 ];

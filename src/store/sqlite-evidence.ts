@@ -36,6 +36,7 @@ interface SuiteRunRow {
   state: SuiteRunRecord["state"];
   steps: string;
   pid: number;
+  host: string | null;
   started_at: number;
   finished_at: number | null;
 }
@@ -101,8 +102,8 @@ export class SqliteEvidence {
   async saveSuiteRun(run: SuiteRunRecord, event?: EventInput): Promise<void> {
     const upsert =
       this.db.prepare(`INSERT INTO suite_runs (id, worker, branch, profile, tree, head, suite_hash,
-      dirty, state, steps, pid, started_at, finished_at) VALUES (@id, @worker, @branch, @profile, @tree, @head,
-      @suiteHash, @dirty, @state, @steps, @pid, @startedAt, @finishedAt)
+      dirty, state, steps, pid, host, started_at, finished_at) VALUES (@id, @worker, @branch, @profile, @tree, @head,
+      @suiteHash, @dirty, @state, @steps, @pid, @host, @startedAt, @finishedAt)
       ON CONFLICT (id) DO UPDATE SET state = excluded.state, steps = excluded.steps, finished_at = excluded.finished_at`);
     const write = this.db.transaction(() => {
       upsert.run({ ...run, dirty: run.dirty ? 1 : 0, steps: JSON.stringify(run.steps) });
@@ -165,12 +166,15 @@ export class SqliteEvidence {
     }));
   }
 
-  async interruptSuiteRuns(isAlive: (pid: number) => boolean, now: number): Promise<string[]> {
+  async interruptSuiteRuns(
+    isAlive: (pid: number, host: string | null) => boolean,
+    now: number,
+  ): Promise<string[]> {
     const run = this.db.transaction(() => {
       const rows = this.db
-        .prepare("SELECT id, pid FROM suite_runs WHERE state = 'running'")
+        .prepare("SELECT id, pid, host FROM suite_runs WHERE state = 'running'")
         .all() as SuiteRunRow[];
-      const dead = rows.filter((r) => !isAlive(r.pid)).map((r) => r.id);
+      const dead = rows.filter((r) => !isAlive(r.pid, r.host)).map((r) => r.id);
       const mark = this.db.prepare(
         "UPDATE suite_runs SET state = 'interrupted', finished_at = ? WHERE id = ?",
       );
@@ -203,6 +207,7 @@ function toSuiteRun(r: SuiteRunRow): SuiteRunRecord {
     state: r.state,
     steps: JSON.parse(r.steps) as unknown,
     pid: r.pid,
+    host: r.host,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
   };

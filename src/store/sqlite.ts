@@ -244,7 +244,7 @@ class SqliteStore implements StateStore {
     return this.evidence.completions(query);
   }
 
-  interruptSuiteRuns(isAlive: (pid: number) => boolean, now: number): Promise<string[]> {
+  interruptSuiteRuns(isAlive: (pid: number, host: string | null) => boolean, now: number): Promise<string[]> {
     return this.evidence.interruptSuiteRuns(isAlive, now);
   }
 

@@ -91,8 +91,9 @@ export interface SuiteRunRecord {
   dirty: boolean;
   state: SuiteState;
   steps: unknown;
-  /** The server process running it, to tell a crashed run from a live one. */
+  /** The server process running it, and its host, to tell a crashed run from a live one. */
   pid: number;
+  host: string | null;
   startedAt: number;
   finishedAt: number | null;
 }
@@ -165,7 +166,7 @@ export interface StateStore {
   /** Newest first. */
   completions(query: { worker?: string; head?: string; limit: number }): Promise<CompletionRecord[]>;
   /** Marks `running` runs whose process is gone as `interrupted`; answers their ids. */
-  interruptSuiteRuns(isAlive: (pid: number) => boolean, now: number): Promise<string[]>;
+  interruptSuiteRuns(isAlive: (pid: number, host: string | null) => boolean, now: number): Promise<string[]>;
   schemaVersion(): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { InputError, NotFoundError } from "../errors.js";
 import { changedPaths, mergeBase, treeState } from "../git/changes.js";
@@ -170,6 +171,7 @@ async function startJob(ws: Workspace, s: JobStart): Promise<SuiteJob> {
       go: null,
     })),
     pid: process.pid,
+    host: hostname(),
     startedAt: ws.clock.now(),
     finishedAt: null,
   };

@@ -1,0 +1,266 @@
+import { limit, type PgDb, writeEvent } from "./postgres-db.js";
+import type {
+  CompletionRecord,
+  DryRunQuery,
+  DryRunRecord,
+  EventInput,
+  SuiteRunQuery,
+  SuiteRunRecord,
+} from "./types.js";
+
+interface DryRunRow {
+  id: string;
+  file: string;
+  worker: string;
+  branch: string | null;
+  version: number | null;
+  name: string | null;
+  sha256: string;
+  baseline_id: string;
+  template_key: string | null;
+  engine: string;
+  outcome: DryRunRecord["outcome"];
+  report: string;
+  created_at: number;
+}
+
+interface SuiteRunRow {
+  id: string;
+  worker: string;
+  branch: string | null;
+  profile: string;
+  tree: string;
+  head: string;
+  suite_hash: string;
+  dirty: boolean;
+  state: SuiteRunRecord["state"];
+  steps: string;
+  pid: number;
+  host: string | null;
+  started_at: number;
+  finished_at: number | null;
+}
+
+interface CompletionRow {
+  id: string;
+  worker: string;
+  branch: string;
+  head: string;
+  tree: string;
+  summary: string;
+  evidence: string;
+  reported: boolean;
+  reporter: string | null;
+  created_at: number;
+}
+
+/** The evidence tables (dry runs, suite runs, completions) of the PostgreSQL store. */
+export class PgEvidence {
+  constructor(private readonly db: PgDb) {}
+
+  async recordDryRun(records: DryRunRecord[], event: EventInput): Promise<void> {
+    await this.db.transaction("recording the dry run failed", async (q) => {
+      for (const r of records) {
+        await q(
+          `INSERT INTO mai_gate.dry_runs (id, file, worker, branch, version, name, sha256, baseline_id,
+          template_key, engine, outcome, report, created_at)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+          [
+            r.runId,
+            r.file,
+            r.worker,
+            r.branch,
+            r.version,
+            r.name,
+            r.sha256,
+            r.baselineId,
+            r.templateKey,
+            r.engine,
+            r.outcome,
+            JSON.stringify(r.report),
+            r.createdAt,
+          ],
+        );
+      }
+      await writeEvent(q, records[0]?.createdAt ?? Date.now(), event);
+    });
+  }
+
+  async dryRuns(query: DryRunQuery): Promise<DryRunRecord[]> {
+    const rows = await this.select<DryRunRow>(
+      "reading dry runs failed",
+      "dry_runs",
+      "created_at",
+      query.limit,
+      [
+        ["sha256", query.sha256],
+        ["file", query.file],
+        ["worker", query.worker],
+        ["id", query.runId],
+      ],
+    );
+    return rows.map((r) => ({
+      runId: r.id,
+      file: r.file,
+      worker: r.worker,
+      branch: r.branch,
+      version: r.version,
+      name: r.name,
+      sha256: r.sha256,
+      baselineId: r.baseline_id,
+      templateKey: r.template_key,
+      engine: r.engine,
+      outcome: r.outcome,
+      report: JSON.parse(r.report) as unknown,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async saveSuiteRun(run: SuiteRunRecord, event?: EventInput): Promise<void> {
+    await this.db.transaction("saving the suite run failed", async (q) => {
+      await q(
+        `INSERT INTO mai_gate.suite_runs (id, worker, branch, profile, tree, head, suite_hash, dirty, state,
+        steps, pid, started_at, finished_at, host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+        ON CONFLICT (id) DO UPDATE SET state = excluded.state, steps = excluded.steps,
+        finished_at = excluded.finished_at`,
+        [
+          run.id,
+          run.worker,
+          run.branch,
+          run.profile,
+          run.tree,
+          run.head,
+          run.suiteHash,
+          run.dirty,
+          run.state,
+          JSON.stringify(run.steps),
+          run.pid,
+          run.startedAt,
+          run.finishedAt,
+          run.host,
+        ],
+      );
+      if (event) await writeEvent(q, run.finishedAt ?? run.startedAt, event);
+    });
+  }
+
+  async suiteRuns(query: SuiteRunQuery): Promise<SuiteRunRecord[]> {
+    const rows = await this.select<SuiteRunRow>(
+      "reading suite runs failed",
+      "suite_runs",
+      "started_at",
+      query.limit,
+      [
+        ["id", query.id],
+        ["tree", query.tree],
+        ["suite_hash", query.suiteHash],
+        ["profile", query.profile],
+        ["state", query.state],
+        ["dirty", query.dirty],
+      ],
+    );
+    return rows.map(toSuiteRun);
+  }
+
+  async saveCompletion(c: CompletionRecord, event: EventInput): Promise<void> {
+    await this.db.transaction("saving the completion failed", async (q) => {
+      await q(
+        `INSERT INTO mai_gate.completions (id, worker, branch, head, tree, summary, evidence, reported,
+        reporter, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (id) DO UPDATE SET reported = excluded.reported, reporter = excluded.reporter`,
+        [
+          c.id,
+          c.worker,
+          c.branch,
+          c.head,
+          c.tree,
+          c.summary,
+          JSON.stringify(c.evidence),
+          c.reported,
+          c.reporter === undefined ? null : JSON.stringify(c.reporter),
+          c.createdAt,
+        ],
+      );
+      await writeEvent(q, c.createdAt, event);
+    });
+  }
+
+  async completions(query: { worker?: string; head?: string; limit: number }): Promise<CompletionRecord[]> {
+    const rows = await this.select<CompletionRow>(
+      "reading completions failed",
+      "completions",
+      "created_at",
+      query.limit,
+      [
+        ["worker", query.worker],
+        ["head", query.head],
+      ],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      worker: r.worker,
+      branch: r.branch,
+      head: r.head,
+      tree: r.tree,
+      summary: r.summary,
+      evidence: JSON.parse(r.evidence) as unknown,
+      reported: r.reported,
+      reporter: r.reporter === null ? null : (JSON.parse(r.reporter) as unknown),
+      createdAt: r.created_at,
+    }));
+  }
+
+  /** Locks the running rows, so two callers never both report one run. */
+  async interruptSuiteRuns(
+    isAlive: (pid: number, host: string | null) => boolean,
+    now: number,
+  ): Promise<string[]> {
+    return this.db.transaction("marking interrupted suite runs failed", async (q) => {
+      const rows = await q<{ id: string; pid: number; host: string | null }>(
+        "SELECT id, pid, host FROM mai_gate.suite_runs WHERE state = 'running' FOR UPDATE",
+      );
+      const dead = rows.filter((r) => !isAlive(r.pid, r.host)).map((r) => r.id);
+      if (dead.length > 0) {
+        await q(
+          "UPDATE mai_gate.suite_runs SET state = 'interrupted', finished_at = $1 WHERE id = ANY($2::text[])",
+          [now, dead],
+        );
+      }
+      return dead;
+    });
+  }
+
+  /** Rows matching every defined filter, newest first. */
+  private select<R>(
+    what: string,
+    table: string,
+    newest: string,
+    max: number,
+    filters: [string, string | boolean | undefined][],
+  ): Promise<R[]> {
+    const used = filters.filter(([, v]) => v !== undefined);
+    const where = used.map(([c], i) => `${c} = $${i + 1}`).join(" AND ");
+    const sql = `SELECT * FROM mai_gate.${table}${where ? ` WHERE ${where}` : ""}
+      ORDER BY ${newest} DESC LIMIT $${used.length + 1}`;
+    return this.db.query<R>(what, sql, [...used.map(([, v]) => v), limit(max)]);
+  }
+}
+
+function toSuiteRun(r: SuiteRunRow): SuiteRunRecord {
+  return {
+    id: r.id,
+    worker: r.worker,
+    branch: r.branch,
+    profile: r.profile,
+    tree: r.tree,
+    head: r.head,
+    suiteHash: r.suite_hash,
+    dirty: r.dirty,
+    state: r.state,
+    steps: JSON.parse(r.steps) as unknown,
+    pid: r.pid,
+    host: r.host,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
