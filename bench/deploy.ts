@@ -1,12 +1,8 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { resolve } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { createGitSandbox } from "../src/sandbox/git-sandbox.js";
+import { spawnClient } from "./spawn.js";
 import { percentile, printTable } from "./stats.js";
-
-const CLI = resolve(import.meta.dirname, "../src/cli.js");
 
 /**
  * 20 callers — each its own mai-gate server process, as every worker has — asking deploy_status
@@ -51,15 +47,7 @@ export async function benchDeploy(): Promise<void> {
     const cwd = await sandbox.worktree("mai/bench/deploy");
     const clients = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
-        const transport = new StdioClientTransport({
-          command: process.execPath,
-          args: [CLI, "serve"],
-          cwd,
-          env: { PATH: process.env.PATH ?? "", MAI_GATE_LOG: "error", MAI_WORKER: `w${i}` },
-        });
-        const client = new Client({ name: "bench", version: "0" });
-        await client.connect(transport);
-        return client;
+        return spawnClient(cwd, { MAI_WORKER: `w${i}` });
       }),
     );
     const ping: number[] = [];

@@ -1,12 +1,9 @@
 import { writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { execa } from "execa";
 import { createGitSandbox, numberedMigrations } from "../src/sandbox/git-sandbox.js";
+import { callOk, spawnClient } from "./spawn.js";
 import { percentile, printTable, timeEach } from "./stats.js";
 
-const CLI = resolve(import.meta.dirname, "../src/cli.js");
 const DIR = "internal/db/migrations";
 
 /**
@@ -25,19 +22,8 @@ export async function benchGate(): Promise<void> {
   });
   try {
     const cwd = await sandbox.worktree("mai/bench/gate");
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI, "serve"],
-      cwd,
-      env: { PATH: process.env.PATH ?? "", MAI_GATE_LOG: "error" },
-    });
-    const client = new Client({ name: "bench", version: "0" });
-    await client.connect(transport);
-    const call = async (name: string, args: Record<string, unknown> = {}) => {
-      const r = await client.callTool({ name, arguments: args });
-      if (r.isError) throw new Error(`${name}: ${JSON.stringify(r.content)}`);
-      return r.structuredContent as Record<string, unknown>;
-    };
+    const client = await spawnClient(cwd);
+    const call = (name: string, args: Record<string, unknown> = {}) => callOk(client, name, args);
     for (const n of ["one", "two", "three"]) {
       const lease = (await call("reserve_migration_slot", { name: `add_${n}` })).leases as {
         paths: string[];

@@ -1,29 +1,8 @@
-import { resolve } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { createGitSandbox, numberedMigrations } from "../src/sandbox/git-sandbox.js";
+import { reserve, spawnClient } from "./spawn.js";
 import { percentile, printTable, timeEach } from "./stats.js";
 
-const CLI = resolve(import.meta.dirname, "../src/cli.js");
 const DIR = "internal/db/migrations";
-
-async function spawn(cwd: string, env: Record<string, string>) {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI, "serve"],
-    cwd,
-    env: { PATH: process.env.PATH ?? "", MAI_GATE_LOG: "error", ...env },
-  });
-  const client = new Client({ name: "bench", version: "0" });
-  await client.connect(transport);
-  return client;
-}
-
-async function reserve(client: Client, name: string): Promise<number> {
-  const r = await client.callTool({ name: "reserve_migration_slot", arguments: { name } });
-  if (r.isError) throw new Error(JSON.stringify(r.content));
-  return (r.structuredContent as { leases: { version: number }[] }).leases[0]!.version;
-}
 
 /**
  * Reservation round trip over stdio against a repository with 300 migrations on main and 200
@@ -47,7 +26,7 @@ export async function benchReserve(): Promise<void> {
       })),
     );
     const cwd = await sandbox.worktree("mai/bench/solo");
-    const client = await spawn(cwd, {});
+    const client = await spawnClient(cwd, {});
     await reserve(client, "warmup");
     await client.ping();
     const n = 300;
@@ -69,7 +48,7 @@ export async function benchReserve(): Promise<void> {
     const procs = 16;
     const each = 30;
     const clients = await Promise.all(
-      Array.from({ length: procs }, (_, i) => spawn(cwd, { MAI_WORKER: `c${i}` })),
+      Array.from({ length: procs }, (_, i) => spawnClient(cwd, { MAI_WORKER: `c${i}` })),
     );
     const t0 = performance.now();
     const versions = (

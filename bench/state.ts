@@ -1,31 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { resolve } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import pg from "pg";
 import { createGitSandbox, numberedMigrations } from "../src/sandbox/git-sandbox.js";
+import { reserve, spawnClient } from "./spawn.js";
 import { percentile, printTable, timeEach } from "./stats.js";
 
-const CLI = resolve(import.meta.dirname, "../src/cli.js");
 const ADMIN = process.env.MAI_GATE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
-
-async function spawn(cwd: string, env: Record<string, string>) {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI, "serve"],
-    cwd,
-    env: { PATH: process.env.PATH ?? "", MAI_GATE_LOG: "error", ...env },
-  });
-  const client = new Client({ name: "bench", version: "0" });
-  await client.connect(transport);
-  return client;
-}
-
-const reserve = async (c: Client, name: string) => {
-  const r = await c.callTool({ name: "reserve_migration_slot", arguments: { name } });
-  if (r.isError) throw new Error(JSON.stringify(r.content));
-  return (r.structuredContent as { leases: { version: number }[] }).leases[0]!.version;
-};
 
 /** Reservations with the PostgreSQL state store next to the SQLite one: latency, then 16 processes at once. */
 export async function benchState(): Promise<void> {
@@ -47,12 +26,14 @@ export async function benchState(): Promise<void> {
       ["SQLite (state.db in the git dir)", `${sandbox.dir}/bench-state.db`],
       ["PostgreSQL (shared store)", url.toString()],
     ] as const) {
-      const solo = await spawn(cwd, { MAI_WORKER: "solo", MAI_GATE_STATE: state });
+      const solo = await spawnClient(cwd, { MAI_WORKER: "solo", MAI_GATE_STATE: state });
       await reserve(solo, "warmup");
       const lat = await timeEach(200, (i) => reserve(solo, `s_${i}`));
       await solo.close();
       const clients = await Promise.all(
-        Array.from({ length: 16 }, (_, i) => spawn(cwd, { MAI_WORKER: `c${i}`, MAI_GATE_STATE: state })),
+        Array.from({ length: 16 }, (_, i) =>
+          spawnClient(cwd, { MAI_WORKER: `c${i}`, MAI_GATE_STATE: state }),
+        ),
       );
       const t0 = performance.now();
       const versions = (

@@ -1,12 +1,10 @@
 import { writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { join } from "node:path";
 import { execa } from "execa";
 import { createGitSandbox } from "../src/sandbox/git-sandbox.js";
+import { spawnClient } from "./spawn.js";
 import { percentile, printTable, timeEach } from "./stats.js";
 
-const CLI = resolve(import.meta.dirname, "../src/cli.js");
 const STEPS = ["sleep 1; seq 1 2000", "sleep 1; seq 1 2000 >&2", "sleep 1; echo done"];
 
 /**
@@ -24,14 +22,7 @@ export async function benchSuite(): Promise<void> {
   });
   try {
     const cwd = await sandbox.worktree("mai/bench/suite");
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI, "serve"],
-      cwd,
-      env: { PATH: process.env.PATH ?? "", MAI_GATE_LOG: "error" },
-    });
-    const client = new Client({ name: "bench", version: "0" });
-    await client.connect(transport);
+    const client = await spawnClient(cwd);
     const runs = 5;
     const direct = await timeEach(runs, () => execa("sh", ["-c", STEPS.join(" && ")], { cwd }));
     const tool: number[] = [];

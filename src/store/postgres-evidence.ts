@@ -1,4 +1,12 @@
 import { limit, type PgDb, writeEvent } from "./postgres-db.js";
+import {
+  type CompletionRow,
+  completionFromRow,
+  type DryRunRow,
+  dryRunFromRow,
+  type SuiteRunRow,
+  suiteRunFromRow,
+} from "./rows.js";
 import type {
   CompletionRecord,
   DryRunQuery,
@@ -7,52 +15,6 @@ import type {
   SuiteRunQuery,
   SuiteRunRecord,
 } from "./types.js";
-
-interface DryRunRow {
-  id: string;
-  file: string;
-  worker: string;
-  branch: string | null;
-  version: number | null;
-  name: string | null;
-  sha256: string;
-  baseline_id: string;
-  template_key: string | null;
-  engine: string;
-  outcome: DryRunRecord["outcome"];
-  report: string;
-  created_at: number;
-}
-
-interface SuiteRunRow {
-  id: string;
-  worker: string;
-  branch: string | null;
-  profile: string;
-  tree: string;
-  head: string;
-  suite_hash: string;
-  dirty: boolean;
-  state: SuiteRunRecord["state"];
-  steps: string;
-  pid: number;
-  host: string | null;
-  started_at: number;
-  finished_at: number | null;
-}
-
-interface CompletionRow {
-  id: string;
-  worker: string;
-  branch: string;
-  head: string;
-  tree: string;
-  summary: string;
-  evidence: string;
-  reported: boolean;
-  reporter: string | null;
-  created_at: number;
-}
 
 /** The evidence tables (dry runs, suite runs, completions) of the PostgreSQL store. */
 export class PgEvidence {
@@ -99,21 +61,7 @@ export class PgEvidence {
         ["id", query.runId],
       ],
     );
-    return rows.map((r) => ({
-      runId: r.id,
-      file: r.file,
-      worker: r.worker,
-      branch: r.branch,
-      version: r.version,
-      name: r.name,
-      sha256: r.sha256,
-      baselineId: r.baseline_id,
-      templateKey: r.template_key,
-      engine: r.engine,
-      outcome: r.outcome,
-      report: JSON.parse(r.report) as unknown,
-      createdAt: r.created_at,
-    }));
+    return rows.map(dryRunFromRow);
   }
 
   async saveSuiteRun(run: SuiteRunRecord, event?: EventInput): Promise<void> {
@@ -159,7 +107,7 @@ export class PgEvidence {
         ["dirty", query.dirty],
       ],
     );
-    return rows.map(toSuiteRun);
+    return rows.map(suiteRunFromRow);
   }
 
   async saveCompletion(c: CompletionRecord, event: EventInput): Promise<void> {
@@ -196,18 +144,7 @@ export class PgEvidence {
         ["head", query.head],
       ],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      worker: r.worker,
-      branch: r.branch,
-      head: r.head,
-      tree: r.tree,
-      summary: r.summary,
-      evidence: JSON.parse(r.evidence) as unknown,
-      reported: r.reported,
-      reporter: r.reporter === null ? null : (JSON.parse(r.reporter) as unknown),
-      createdAt: r.created_at,
-    }));
+    return rows.map(completionFromRow);
   }
 
   /** Locks the running rows, so two callers never both report one run. */
@@ -244,23 +181,4 @@ export class PgEvidence {
       ORDER BY ${newest} DESC LIMIT $${used.length + 1}`;
     return this.db.query<R>(what, sql, [...used.map(([, v]) => v), limit(max)]);
   }
-}
-
-function toSuiteRun(r: SuiteRunRow): SuiteRunRecord {
-  return {
-    id: r.id,
-    worker: r.worker,
-    branch: r.branch,
-    profile: r.profile,
-    tree: r.tree,
-    head: r.head,
-    suiteHash: r.suite_hash,
-    dirty: r.dirty,
-    state: r.state,
-    steps: JSON.parse(r.steps) as unknown,
-    pid: r.pid,
-    host: r.host,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-  };
 }

@@ -1,4 +1,12 @@
 import type Database from "better-sqlite3";
+import {
+  type CompletionRow,
+  completionFromRow,
+  type DryRunRow,
+  dryRunFromRow,
+  type SuiteRunRow,
+  suiteRunFromRow,
+} from "./rows.js";
 import type {
   CompletionRecord,
   DryRunQuery,
@@ -7,52 +15,6 @@ import type {
   SuiteRunQuery,
   SuiteRunRecord,
 } from "./types.js";
-
-interface DryRunRow {
-  id: string;
-  file: string;
-  worker: string;
-  branch: string | null;
-  version: number | null;
-  name: string | null;
-  sha256: string;
-  baseline_id: string;
-  template_key: string | null;
-  engine: string;
-  outcome: DryRunRecord["outcome"];
-  report: string;
-  created_at: number;
-}
-
-interface SuiteRunRow {
-  id: string;
-  worker: string;
-  branch: string | null;
-  profile: string;
-  tree: string;
-  head: string;
-  suite_hash: string;
-  dirty: number;
-  state: SuiteRunRecord["state"];
-  steps: string;
-  pid: number;
-  host: string | null;
-  started_at: number;
-  finished_at: number | null;
-}
-
-interface CompletionRow {
-  id: string;
-  worker: string;
-  branch: string;
-  head: string;
-  tree: string;
-  summary: string;
-  evidence: string;
-  reported: number;
-  reporter: string | null;
-  created_at: number;
-}
 
 /** The evidence tables (dry runs, suite runs) of the SQLite store. */
 export class SqliteEvidence {
@@ -82,21 +44,7 @@ export class SqliteEvidence {
     const rows = this.db
       .prepare(`${sql} ORDER BY created_at DESC LIMIT ?`)
       .all(...params, query.limit) as DryRunRow[];
-    return rows.map((r) => ({
-      runId: r.id,
-      file: r.file,
-      worker: r.worker,
-      branch: r.branch,
-      version: r.version,
-      name: r.name,
-      sha256: r.sha256,
-      baselineId: r.baseline_id,
-      templateKey: r.template_key,
-      engine: r.engine,
-      outcome: r.outcome,
-      report: JSON.parse(r.report) as unknown,
-      createdAt: r.created_at,
-    }));
+    return rows.map(dryRunFromRow);
   }
 
   async saveSuiteRun(run: SuiteRunRecord, event?: EventInput): Promise<void> {
@@ -124,7 +72,7 @@ export class SqliteEvidence {
     const rows = this.db
       .prepare(`${sql} ORDER BY started_at DESC LIMIT ?`)
       .all(...params, query.limit) as SuiteRunRow[];
-    return rows.map(toSuiteRun);
+    return rows.map(suiteRunFromRow);
   }
 
   async saveCompletion(c: CompletionRecord, event: EventInput): Promise<void> {
@@ -152,18 +100,7 @@ export class SqliteEvidence {
     const rows = this.db
       .prepare(`${sql} ORDER BY created_at DESC LIMIT ?`)
       .all(...params, query.limit) as CompletionRow[];
-    return rows.map((r) => ({
-      id: r.id,
-      worker: r.worker,
-      branch: r.branch,
-      head: r.head,
-      tree: r.tree,
-      summary: r.summary,
-      evidence: JSON.parse(r.evidence) as unknown,
-      reported: r.reported === 1,
-      reporter: r.reporter === null ? null : (JSON.parse(r.reporter) as unknown),
-      createdAt: r.created_at,
-    }));
+    return rows.map(completionFromRow);
   }
 
   async interruptSuiteRuns(
@@ -192,23 +129,4 @@ function select(
   const used = filters.filter(([, v]) => v !== undefined);
   const where = used.length > 0 ? ` WHERE ${used.map(([c]) => `${c} = ?`).join(" AND ")}` : "";
   return { sql: `SELECT * FROM ${table}${where}`, params: used.map(([, v]) => v) };
-}
-
-function toSuiteRun(r: SuiteRunRow): SuiteRunRecord {
-  return {
-    id: r.id,
-    worker: r.worker,
-    branch: r.branch,
-    profile: r.profile,
-    tree: r.tree,
-    head: r.head,
-    suiteHash: r.suite_hash,
-    dirty: r.dirty === 1,
-    state: r.state,
-    steps: JSON.parse(r.steps) as unknown,
-    pid: r.pid,
-    host: r.host,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-  };
 }
