@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { printConfig } from "./cli/config.js";
-import { doctorCommand, statusCommand } from "./cli/deploy.js";
+import { doctorCommand, doctorDeployCommand, statusCommand } from "./cli/deploy.js";
 import { dryRunCommand } from "./cli/dryrun.js";
 import { checkCommand, completionsCommand, gateCommand, hookCommand } from "./cli/gate.js";
 import { fail, out } from "./cli/output.js";
@@ -32,6 +32,7 @@ Usage:
   mai-gate hook pre-tool-use|stop               Claude Code hooks (JSON on stdin)
   mai-gate status [--json]                      deploy status: CI of main, live site, history, verdict
   mai-gate doctor [--json]                      check every configured source and say what to fix
+  mai-gate doctor deploy [FILE] [--json]        will the next failed deploy keep the old container serving?
   mai-gate dry-run [FILES...] [--json]          rehearse migrations on a clone of production's schema
                                                 (default: the branch's new or changed migration files)
 
@@ -140,6 +141,7 @@ async function main(argv: string[]): Promise<number> {
       case "status":
         return await statusCommand(ws, { json: values.json });
       case "doctor":
+        if (rest[0] === "deploy") return await doctorDeployCommand(ws, rest[1], { json: values.json });
         return await doctorCommand(ws, { json: values.json });
       case "dry-run":
         return await dryRunCommand(ws, rest, { json: values.json });

@@ -95,6 +95,9 @@ export const outputSchema = {
       onMainHead: z.boolean(),
     }),
   ).describe("the latest smoke run"),
+  deploy_config: source(
+    z.object({ safe: z.boolean(), verdict: z.string(), findings: z.number(), rules: z.array(z.string()) }),
+  ).describe("whether the next failed deploy would keep the old container serving (check_deploy_config)"),
   checked_at: z.string(),
   cached_ms: z.number().nullable().describe("age of a shared answer; null when the sources were asked now"),
 };
@@ -110,6 +113,7 @@ export function toOutput(s: DeployStatus) {
     production: s.production,
     dokploy: s.dokploy,
     smoke: s.smoke,
+    deploy_config: s.deployConfig,
     checked_at: iso(s.checkedAt),
     cached_ms: s.cachedMs,
   };
@@ -135,6 +139,7 @@ export function toText(s: DeployStatus): string {
     ),
     line("Dokploy", s.dokploy, () => s.dokploy.data?.status ?? "no deployment"),
     line("Smoke", s.smoke, () => s.smoke.data?.state ?? "never run"),
+    line("Next failed deploy", s.deployConfig, () => s.deployConfig.data!.verdict),
   ].join("\n");
 }
 

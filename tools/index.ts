@@ -1,4 +1,5 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import * as checkDeployConfig from "./check-deploy-config.js";
 import * as deployStatus from "./deploy-status.js";
 import * as dryRunMigration from "./dry-run-migration.js";
 import * as gateStatus from "./gate-status.js";
@@ -21,6 +22,7 @@ const TOOLS = [
   gateStatus,
   reportCompleted,
   deployStatus,
+  checkDeployConfig,
 ];
 
 export const TOOL_NAMES = TOOLS.map((t) => t.name);

@@ -1,6 +1,8 @@
+import * as deployConfigTool from "../../tools/check-deploy-config.js";
 import * as deployTool from "../../tools/deploy-status.js";
 import { doctor } from "../deploy/doctor.js";
 import { deployStatus } from "../deploy/status.js";
+import { checkDeployConfig } from "../deploy-config/service.js";
 import type { Workspace } from "../workspace.js";
 import { json, out, table } from "./output.js";
 
@@ -10,6 +12,18 @@ export async function statusCommand(ws: Workspace, options: { json: boolean }): 
   if (options.json) json(deployTool.toOutput(s));
   else out(deployTool.toText(s));
   return s.verdict === "healthy" ? 0 : 1;
+}
+
+/** `mai-gate doctor deploy [FILE]`: will the next failed deploy keep the site up? Exit 1 on any finding. */
+export async function doctorDeployCommand(
+  ws: Workspace,
+  file: string | undefined,
+  options: { json: boolean },
+): Promise<number> {
+  const result = await checkDeployConfig(ws, { file });
+  if (options.json) json(deployConfigTool.toOutput(result));
+  else out(deployConfigTool.toText(result));
+  return result.safe ? 0 : 1;
 }
 
 /** `mai-gate doctor`: what works and what to fix. Exit 1 when anything configured is broken. */

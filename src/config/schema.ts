@@ -151,7 +151,16 @@ export const configSchema = z
           .object({ url: z.string(), api_key: z.string().optional(), application_id: z.string() })
           .strict()
           .optional(),
-        compose: z.string().optional(),
+        compose: z
+          .string()
+          .optional()
+          .describe("the stack file whose deploy settings check_deploy_config reads (on main)"),
+        migrate_command: z
+          .string()
+          .optional()
+          .describe(
+            "the app's migrate command: found in an entrypoint, it is reported as a migration at start",
+          ),
       })
       .strict()
       .default({ timeout_ms: 3000, cache_seconds: 5 }),

@@ -31,6 +31,14 @@ export interface SmokeReport {
   onMainHead: boolean;
 }
 
+/** Whether the next failed deploy would keep the old container serving (check_deploy_config). */
+export interface DeployConfigReport {
+  safe: boolean;
+  verdict: string;
+  findings: number;
+  rules: string[];
+}
+
 export type Verdict = "healthy" | "deploying" | "degraded" | "down";
 
 export interface DeployStatus {
@@ -40,6 +48,7 @@ export interface DeployStatus {
   production: SourceReport<HistoryReport>;
   dokploy: SourceReport<Deployment | null>;
   smoke: SourceReport<SmokeReport | null>;
+  deployConfig: SourceReport<DeployConfigReport>;
   verdict: Verdict;
   reasons: string[];
   safeToMerge: { answer: boolean; why: string };

@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import type { Config } from "../config/schema.js";
+import { checkDeployConfig } from "../deploy-config/service.js";
 import { forwardEntries } from "../migrations/catalog.js";
 import { appliedVersions, sameMigrationName } from "../prod/history.js";
 import { gatherRepoState, type RepoState } from "../slots/sources.js";
@@ -66,7 +67,7 @@ async function collect(ws: Workspace, state: RepoState): Promise<DeployStatus> {
   const { deploy } = state.config;
   const timeoutMs = deploy.timeout_ms;
   const sha = state.main.sha;
-  const [ci, live, dokploy, smoke] = await Promise.all([
+  const [ci, live, dokploy, smoke, deployConfig] = await Promise.all([
     source(deploy.gitea, (g) => giteaCi({ url: g.url, repo: g.repo, token: g.token }, sha, { timeoutMs })),
     source(deploy.health_url, (url) =>
       checkHealth(
@@ -78,6 +79,16 @@ async function collect(ws: Workspace, state: RepoState): Promise<DeployStatus> {
       latestDeployment({ url: d.url, apiKey: d.api_key, applicationId: d.application_id }, { timeoutMs }),
     ),
     source(true, () => latestSmoke(state)),
+    source(deploy.compose ?? deploy.dokploy, async () => {
+      const r = await checkDeployConfig(ws);
+      const findings = r.checks.flatMap((c) => c.findings);
+      return {
+        safe: r.safe,
+        verdict: r.verdict,
+        findings: findings.length,
+        rules: findings.map((x) => x.rule),
+      };
+    }),
   ]);
   const facts = {
     main: { ref: state.main.ref, sha },
@@ -86,6 +97,7 @@ async function collect(ws: Workspace, state: RepoState): Promise<DeployStatus> {
     production: historyReport(state),
     dokploy,
     smoke,
+    deployConfig,
   };
   return { ...facts, ...judge(facts), checkedAt: ws.clock.now(), cachedMs: null };
 }

@@ -1,6 +1,6 @@
 import type { DeployStatus, Verdict } from "./report.js";
 
-type Facts = Pick<DeployStatus, "main" | "ci" | "live" | "production" | "dokploy" | "smoke">;
+type Facts = Pick<DeployStatus, "main" | "ci" | "live" | "production" | "dokploy" | "smoke" | "deployConfig">;
 
 const RANK: Record<Verdict, number> = { healthy: 0, deploying: 1, degraded: 2, down: 3 };
 
@@ -57,6 +57,13 @@ export function judge(f: Facts): {
     say(
       "deploying",
       `${history.pending.length} migration(s) on main will run on the next deploy (${history.pending.map((p) => p.version).join(", ")})`,
+    );
+  }
+  const settings = f.deployConfig.data;
+  // A risk for the next failed deploy, not a state of production now: said, without changing the verdict.
+  if (settings && !settings.safe && settings.findings > 0) {
+    reasons.push(
+      `risk: ${settings.verdict} (${[...new Set(settings.rules)].join(", ")}); see check_deploy_config`,
     );
   }
   if (reasons.length === 0)

@@ -29,6 +29,7 @@ describe("the built CLI", () => {
     try {
       const { tools } = await server.client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual([
+        "check_deploy_config",
         "deploy_status",
         "dry_run_migration",
         "gate_status",

@@ -1,0 +1,112 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import { checkDeployConfig, type DeployConfigResult } from "../src/deploy-config/service.js";
+import { ok, runTool, type ToolDeps } from "./result.js";
+
+export const name = "check_deploy_config";
+
+export const inputSchema = {
+  file: z
+    .string()
+    .optional()
+    .describe("a compose / stack file in this checkout; default: deploy.compose read from main"),
+};
+
+const findingOut = z.object({
+  service: z.string(),
+  rule: z.enum([
+    "no_healthcheck",
+    "healthcheck_not_readiness",
+    "failure_action",
+    "update_order",
+    "monitor_too_short",
+    "no_rollback_config",
+    "migrations_in_entrypoint",
+    "restart_unbounded",
+  ]),
+  file: z.string().nullable(),
+  line: z.number().nullable(),
+  default_assumed: z.boolean().describe("the key is absent and the engine's default was applied"),
+  detail: z.string(),
+  consequence: z.string().describe("what happens on the next failed deploy"),
+  fix: z.string().describe("the exact YAML (or Dokploy JSON) to write"),
+});
+
+export const outputSchema = {
+  safe: z.boolean().describe("no finding: a failed deploy keeps the old container serving"),
+  verdict: z.string(),
+  checks: z.array(
+    z.object({
+      source: z.string(),
+      services: z.array(z.string()),
+      verdict: z.string(),
+      findings: z.array(findingOut),
+    }),
+  ),
+  errors: z.array(z.object({ source: z.string(), error: z.string(), hint: z.string().nullable() })),
+};
+
+export function toOutput(r: DeployConfigResult) {
+  return {
+    safe: r.safe,
+    verdict: r.verdict,
+    checks: r.checks.map((c) => ({
+      source: c.source,
+      services: c.services,
+      verdict: c.verdict,
+      findings: c.findings.map((f) => ({
+        service: f.service,
+        rule: f.rule,
+        file: f.file,
+        line: f.line,
+        default_assumed: f.defaultAssumed,
+        detail: f.detail,
+        consequence: f.consequence,
+        fix: f.fix,
+      })),
+    })),
+    errors: r.errors,
+  };
+}
+
+export function toText(r: DeployConfigResult): string {
+  const lines = [`Deploy settings: ${r.verdict}.`];
+  for (const c of r.checks) {
+    for (const f of c.findings) {
+      lines.push(
+        `- ${f.file ?? c.source}${f.line ? `:${f.line}` : ""} [${f.service}] ${f.rule}: ${f.detail}${f.defaultAssumed ? " (engine default assumed)" : ""}`,
+      );
+      lines.push(`  On the next failed deploy: ${f.consequence}`);
+      lines.push(`  Fix:\n${f.fix.replace(/^/gm, "    ")}`);
+    }
+  }
+  for (const e of r.errors)
+    lines.push(`- ${e.source} could not be read: ${e.error}${e.hint ? ` (${e.hint})` : ""}`);
+  return lines.join("\n");
+}
+
+export function register(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    name,
+    {
+      title: "Check deploy settings",
+      description: `Whether the next failed deploy would keep the old container serving, from the stack's deploy settings: the compose / stack file (deploy.compose on main, or a file you name) and, where Dokploy is configured, the application's Swarm settings. Per service it reports, with file and line: no health check; a health check that does not test readiness; update failure_action not rollback; order not start-first; monitor shorter than the health check can fail in; no rollback_config; migrations in the entrypoint instead of a pre-deploy step; a restart policy that cycles without bound. Engine defaults are applied where a key is absent, and said.
+
+Call it when changing deploy settings or after an outage; apply each finding's fix (the exact YAML) until it says a failed deploy keeps the old container serving.`,
+      inputSchema,
+      outputSchema,
+      annotations: {
+        title: "Check deploy settings",
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: true,
+      },
+    },
+    (args) =>
+      runTool(deps, name, async () => {
+        const result = await checkDeployConfig(deps.workspace, { file: args.file });
+        return ok(toOutput(result), toText(result));
+      }),
+  );
+}
