@@ -1,10 +1,11 @@
+import { dokployGet } from "../deploy/dokploy.js";
 /**
  * Lint a Dokploy application's Swarm settings (Advanced → Cluster Settings → Swarm Settings), read
  * from `GET /api/application.one?applicationId=…` with the `x-api-key` header.
  */
 import { SourceError } from "../deploy/errors.js";
-import { httpGet, parseHttpUrl } from "../deploy/http.js";
-import { asRecord, numberField, serverMessage } from "../deploy/json.js";
+
+import { asRecord, numberField } from "../deploy/json.js";
 import type { MigrationUse } from "./commands.js";
 import { dokploySettings } from "./dokploy-settings.js";
 import { msToNs } from "./duration.js";
@@ -82,29 +83,7 @@ export interface DokployAppConfig {
 
 /** `GET /api/application.one`: the application's JSON. SourceError for a missing key or no answer. */
 export async function fetchDokployApplication(cfg: DokployAppConfig, timeoutMs: number): Promise<unknown> {
-  const key = cfg.apiKey?.trim();
-  if (!key)
-    throw new SourceError(
-      SOURCE,
-      "dokploy: deploy.dokploy.api_key is not set",
-      "Set deploy.dokploy.api_key: env:DOKPLOY_API_KEY in mai-gate.yaml and export DOKPLOY_API_KEY (Dokploy: Settings > Profile > API/CLI).",
-    );
-  const app = cfg.applicationId.trim();
-  if (!app)
-    throw new SourceError(
-      SOURCE,
-      "dokploy: deploy.dokploy.application_id is empty",
-      "Set deploy.dokploy.application_id to the application's id (in the application's URL in Dokploy).",
-    );
-  const base = parseHttpUrl(SOURCE, "deploy.dokploy.url", cfg.url);
-  const root = `${base.origin}${base.pathname}`.replace(/\/+$/, "").replace(/\/api$/, "");
-  const url = `${root}/api/application.one?applicationId=${encodeURIComponent(app)}`;
-  const res = await httpGet(SOURCE, url, {
-    timeoutMs,
-    headers: { "x-api-key": key, Accept: "application/json" },
-    redirect: "manual",
-  });
-  if (!res.ok) throw statusError(res.status, serverMessage(res.json), app);
+  const res = await dokployGet(cfg, "application.one", { timeoutMs });
   if (asRecord(res.json) === undefined)
     throw new SourceError(
       SOURCE,
@@ -112,38 +91,4 @@ export async function fetchDokployApplication(cfg: DokployAppConfig, timeoutMs: 
       "Check that deploy.dokploy.url is Dokploy's address (without /api).",
     );
   return res.json;
-}
-
-function statusError(status: number, said: string | null, app: string): SourceError {
-  const suffix = said ? `: ${said}` : "";
-  const fail = (message: string, hint: string) => new SourceError(SOURCE, `dokploy: ${message}`, hint);
-  if (status === 401)
-    return fail(
-      `the API key was refused (HTTP 401)${suffix}`,
-      "Check deploy.dokploy.api_key: create a key in Dokploy (Settings > Profile > API/CLI) and export it.",
-    );
-  if (status === 403)
-    return fail(
-      `the API key has no access to application ${app} (HTTP 403)${suffix}`,
-      "Use a key of a user who can see the application.",
-    );
-  if (status === 404 || status === 400)
-    return fail(
-      `application ${app} not found, or the URL is not Dokploy (HTTP ${status})${suffix}`,
-      "Check deploy.dokploy.application_id and deploy.dokploy.url.",
-    );
-  if (status >= 300 && status < 400)
-    return fail(
-      `application.one answered with a redirect (HTTP ${status})`,
-      "Set deploy.dokploy.url to Dokploy's final address (for example https:// rather than http://).",
-    );
-  if (status >= 500)
-    return fail(
-      `server error (HTTP ${status})${suffix}`,
-      "Dokploy is failing: retry later or check its logs.",
-    );
-  return fail(
-    `unexpected HTTP ${status}${suffix}`,
-    "Check deploy.dokploy.url and deploy.dokploy.application_id.",
-  );
 }

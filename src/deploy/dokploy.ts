@@ -30,9 +30,7 @@ export async function latestDeployment(
   cfg: DokployConfig,
   options: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<Deployment | null> {
-  const { url, headers } = dokployTarget(cfg);
-  const res = await httpGet(SOURCE, url, { ...options, headers, redirect: "manual" });
-  expectOk(res, cfg.applicationId.trim());
+  const res = await dokployGet(cfg, "deployment.all", options);
   if (!Array.isArray(res.json))
     throw new SourceError(
       SOURCE,
@@ -42,7 +40,25 @@ export async function latestDeployment(
   return newest(res.json.flatMap(toDeployment));
 }
 
-function dokployTarget(cfg: DokployConfig): { url: string; headers: Record<string, string> } {
+/**
+ * `GET {url}/api/{endpoint}?applicationId=…` with `x-api-key`, for any Dokploy endpoint keyed by the
+ * application: config problems and refusals are SourceErrors that say which setting to fix.
+ */
+export async function dokployGet(
+  cfg: DokployConfig,
+  endpoint: string,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<HttpResult> {
+  const { url, headers } = dokployTarget(cfg, endpoint);
+  const res = await httpGet(SOURCE, url, { ...options, headers, redirect: "manual" });
+  expectOk(res, cfg.applicationId.trim());
+  return res;
+}
+
+function dokployTarget(
+  cfg: DokployConfig,
+  endpoint: string,
+): { url: string; headers: Record<string, string> } {
   const key = cfg.apiKey?.trim();
   if (!key)
     throw new SourceError(
@@ -60,7 +76,7 @@ function dokployTarget(cfg: DokployConfig): { url: string; headers: Record<strin
     );
   const root = `${base.origin}${base.pathname}`.replace(/\/+$/, "").replace(/\/api$/, "");
   return {
-    url: `${root}/api/deployment.all?applicationId=${encodeURIComponent(app)}`,
+    url: `${root}/api/${endpoint}?applicationId=${encodeURIComponent(app)}`,
     headers: { "x-api-key": key, Accept: "application/json" },
   };
 }

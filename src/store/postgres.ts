@@ -3,6 +3,7 @@ import type { Logger } from "../log.js";
 import { ALLOCATION_LOCK, limit, PgDb, type Query, redactDsn, writeEvent } from "./postgres-db.js";
 import { PgEvidence } from "./postgres-evidence.js";
 import { migratePostgres, schemaVersion } from "./postgres-migrate.js";
+import { type LeaseRecord, leaseFromRow } from "./rows.js";
 import { POSTGRES_SCHEMA } from "./schema.js";
 import type {
   CompletionRecord,
@@ -17,25 +18,6 @@ import type {
   SuiteRunQuery,
   SuiteRunRecord,
 } from "./types.js";
-
-interface LeaseRecord {
-  id: string;
-  version: number;
-  name: string;
-  request_name: string;
-  seq: number;
-  files: string;
-  worker: string;
-  branch: string | null;
-  created_at: number;
-  expires_at: number;
-  ended_at: number | null;
-  end_reason: LeaseRow["endReason"];
-  ended_by: string | null;
-  end_note: string | null;
-  prod_checked: boolean;
-  moved_to: string | null;
-}
 
 interface EventRecord {
   id: number;
@@ -84,7 +66,7 @@ class PostgresStore implements StateStore {
       async (q) => {
         const open = (
           await q<LeaseRecord>("SELECT * FROM mai_gate.leases WHERE ended_at IS NULL ORDER BY version")
-        ).map(toLease);
+        ).map(leaseFromRow);
         const requested = await requestedLeases(q, ids);
         const plan = decide({ open, requested });
         await apply(q, now, plan);
@@ -105,7 +87,7 @@ class PostgresStore implements StateStore {
     params.push(limit(options.limit));
     const sql = `SELECT * FROM mai_gate.leases ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY created_at DESC, version DESC LIMIT $${params.length}`;
-    return (await this.db.query<LeaseRecord>("listing leases failed", sql, params)).map(toLease);
+    return (await this.db.query<LeaseRecord>("listing leases failed", sql, params)).map(leaseFromRow);
   }
 
   async getShared(key: string): Promise<{ value: string; at: number } | null> {
@@ -205,7 +187,7 @@ async function requestedLeases(q: Query, ids: string[]): Promise<Map<string, Lea
   const byId = new Map(rows.map((r) => [r.id, r]));
   for (const id of ids) {
     const row = byId.get(id);
-    if (row) requested.set(id, toLease(row));
+    if (row) requested.set(id, leaseFromRow(row));
   }
   return requested;
 }
@@ -245,25 +227,4 @@ async function apply(q: Query, now: number, plan: Plan<unknown>): Promise<void> 
     ]);
   }
   for (const e of plan.events ?? []) await writeEvent(q, now, e);
-}
-
-function toLease(r: LeaseRecord): LeaseRow {
-  return {
-    id: r.id,
-    version: r.version,
-    name: r.name,
-    requestName: r.request_name,
-    seq: r.seq,
-    files: JSON.parse(r.files) as string[],
-    worker: r.worker,
-    branch: r.branch,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    endedAt: r.ended_at,
-    endReason: r.end_reason,
-    endedBy: r.ended_by,
-    endNote: r.end_note,
-    prodChecked: r.prod_checked,
-    movedTo: r.moved_to,
-  };
 }

@@ -1,9 +1,28 @@
-import type { CompletionRecord, DryRunRecord, SuiteRunRecord } from "./types.js";
+import type { CompletionRecord, DryRunRecord, LeaseRow, SuiteRunRecord } from "./types.js";
 
 /**
  * Rows of the evidence tables as both backends return them (SQLite gives flags as 0/1, PostgreSQL
  * as booleans; JSON columns come back as text in both), and their mapping to records.
  */
+export interface LeaseRecord {
+  id: string;
+  version: number;
+  name: string;
+  request_name: string;
+  seq: number;
+  files: string;
+  worker: string;
+  branch: string | null;
+  created_at: number;
+  expires_at: number;
+  ended_at: number | null;
+  end_reason: LeaseRow["endReason"];
+  ended_by: string | null;
+  end_note: string | null;
+  prod_checked: boolean | number;
+  moved_to: string | null;
+}
+
 export interface DryRunRow {
   id: string;
   file: string;
@@ -101,5 +120,26 @@ export function completionFromRow(r: CompletionRow): CompletionRecord {
     reported: flag(r.reported),
     reporter: r.reporter === null ? null : (JSON.parse(r.reporter) as unknown),
     createdAt: r.created_at,
+  };
+}
+
+export function leaseFromRow(r: LeaseRecord): LeaseRow {
+  return {
+    id: r.id,
+    version: r.version,
+    name: r.name,
+    requestName: r.request_name,
+    seq: r.seq,
+    files: JSON.parse(r.files) as string[],
+    worker: r.worker,
+    branch: r.branch,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    endedAt: r.ended_at,
+    endReason: r.end_reason,
+    endedBy: r.ended_by,
+    endNote: r.end_note,
+    prodChecked: flag(r.prod_checked),
+    movedTo: r.moved_to,
   };
 }

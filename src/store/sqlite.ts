@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { errorMessage, StateError } from "../errors.js";
+import { type LeaseRecord, leaseFromRow } from "./rows.js";
 import { type SchemaStep, SQLITE_SCHEMA } from "./schema.js";
 import { SqliteEvidence } from "./sqlite-evidence.js";
 import type {
@@ -19,25 +20,6 @@ import type {
 } from "./types.js";
 
 type Db = Database.Database;
-
-interface LeaseRecord {
-  id: string;
-  version: number;
-  name: string;
-  request_name: string;
-  seq: number;
-  files: string;
-  worker: string;
-  branch: string | null;
-  created_at: number;
-  expires_at: number;
-  ended_at: number | null;
-  end_reason: LeaseRow["endReason"];
-  ended_by: string | null;
-  end_note: string | null;
-  prod_checked: number;
-  moved_to: string | null;
-}
 
 /** SQLite state: WAL, a busy timeout, and every decision in a `BEGIN IMMEDIATE` transaction. */
 export function openSqliteStore(path: string, options: { busyTimeoutMs?: number } = {}): StateStore {
@@ -139,11 +121,11 @@ class SqliteStore implements StateStore {
 
   async transact<T>(now: number, ids: string[], decide: (snapshot: Snapshot) => Plan<T>): Promise<T> {
     const run = this.db.transaction((): T => {
-      const open = (this.stmts.open.all() as LeaseRecord[]).map(toLease);
+      const open = (this.stmts.open.all() as LeaseRecord[]).map(leaseFromRow);
       const requested = new Map<string, LeaseRow>();
       for (const id of ids) {
         const row = this.stmts.byId.get(id) as LeaseRecord | undefined;
-        if (row) requested.set(id, toLease(row));
+        if (row) requested.set(id, leaseFromRow(row));
       }
       const plan = decide({ open, requested });
       for (const lease of plan.end ?? []) {
@@ -185,7 +167,7 @@ class SqliteStore implements StateStore {
     }
     const sql = `SELECT * FROM leases ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY created_at DESC, version DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...params, options.limit) as LeaseRecord[]).map(toLease);
+    return (this.db.prepare(sql).all(...params, options.limit) as LeaseRecord[]).map(leaseFromRow);
   }
 
   async getShared(key: string): Promise<{ value: string; at: number } | null> {
@@ -258,25 +240,4 @@ class SqliteStore implements StateStore {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
-}
-
-function toLease(r: LeaseRecord): LeaseRow {
-  return {
-    id: r.id,
-    version: r.version,
-    name: r.name,
-    requestName: r.request_name,
-    seq: r.seq,
-    files: JSON.parse(r.files) as string[],
-    worker: r.worker,
-    branch: r.branch,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    endedAt: r.ended_at,
-    endReason: r.end_reason,
-    endedBy: r.ended_by,
-    endNote: r.end_note,
-    prodChecked: r.prod_checked === 1,
-    movedTo: r.moved_to,
-  };
 }
