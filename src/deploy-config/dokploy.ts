@@ -1,10 +1,9 @@
-import { dokployGet } from "../deploy/dokploy.js";
 /**
  * Lint a Dokploy application's Swarm settings (Advanced → Cluster Settings → Swarm Settings), read
  * from `GET /api/application.one?applicationId=…` with the `x-api-key` header.
  */
+import { dokployGet } from "../deploy/dokploy.js";
 import { SourceError } from "../deploy/errors.js";
-
 import { asRecord, numberField } from "../deploy/json.js";
 import type { MigrationUse } from "./commands.js";
 import { dokploySettings } from "./dokploy-settings.js";
