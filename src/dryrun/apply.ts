@@ -53,10 +53,20 @@ const FOLDED = new Set(["begin", "commit", "rollback"]);
  * Runs files in one transaction on a warm clone and rolls everything back: one savepoint per file,
  * locks read from pg_locks before each release. Stops at the first failure; later files are not run.
  */
-export async function runWarm(
+export function runWarm(
   session: ScratchSession,
   files: PreparedFile[],
   explain: Explain,
+): Promise<FileRun[]> {
+  return runInOneTransaction(session, files, explain, "ROLLBACK");
+}
+
+/** One transaction around every file, a savepoint per file; ends with `end` (ROLLBACK after a failure). */
+async function runInOneTransaction(
+  session: ScratchSession,
+  files: PreparedFile[],
+  explain: Explain,
+  end: "ROLLBACK" | "COMMIT",
 ): Promise<FileRun[]> {
   const runs: FileRun[] = [];
   const held = new Set<string>();
@@ -86,7 +96,7 @@ export async function runWarm(
       runs.push({ status: "applied", durationMs, ran: "transaction", locks, failure: null, notes });
     }
   } finally {
-    await session.query("ROLLBACK");
+    await session.query(end === "COMMIT" && !runs.some((r) => r.status === "failed") ? "COMMIT" : "ROLLBACK");
   }
   return runs;
 }
@@ -103,7 +113,7 @@ export async function runCommitting(
   transaction: "per-file" | "all",
   explain: Explain,
 ): Promise<FileRun[]> {
-  if (transaction === "all") return runAllInOne(session, files, explain);
+  if (transaction === "all") return runInOneTransaction(session, files, explain, "COMMIT");
   const runs: FileRun[] = [];
   for (const file of files) {
     if (runs.some((r) => r.status === "failed")) {
@@ -159,41 +169,6 @@ async function runAutocommit(
       `ran statement by statement outside a transaction (${reasons}) on a disposable clone; locks are not observable`,
     ],
   };
-}
-
-async function runAllInOne(
-  session: ScratchSession,
-  files: PreparedFile[],
-  explain: Explain,
-): Promise<FileRun[]> {
-  const runs: FileRun[] = [];
-  const held = new Set<string>();
-  await session.query("BEGIN");
-  for (const file of files) {
-    if (runs.some((r) => r.status === "failed")) {
-      runs.push(notRun());
-      continue;
-    }
-    const started = performance.now();
-    const failure = await runStatements(
-      session,
-      file,
-      (s) => !FOLDED.has(s.transactionControl ?? ""),
-      explain,
-    );
-    const locks = failure ? null : await newLocks(session, held);
-    const durationMs = performance.now() - started;
-    runs.push({
-      status: failure ? "failed" : "applied",
-      durationMs,
-      ran: "transaction",
-      locks,
-      failure,
-      notes: foldNotes(file),
-    });
-  }
-  await session.query(runs.some((r) => r.status === "failed") ? "ROLLBACK" : "COMMIT");
-  return runs;
 }
 
 async function runStatements(
