@@ -32,9 +32,10 @@ export async function preToolUseHook(raw: unknown, open: OpenWorkspace): Promise
   if (input.tool_name !== "Bash" || typeof command !== "string") return null;
   const ws = open(input.cwd);
   try {
-    const state = await gatherRepoState(ws, { fetch: true });
-    const reporter = state.config.gate?.reporter;
+    // This hook runs before every shell command: only the config is read until the command is a report.
+    const reporter = (await ws.view()).loaded.config.gate?.reporter;
     if (!reporter || !invokesReporter(command, reporter)) return null;
+    const state = await gatherRepoState(ws, { fetch: true });
     const gate = await evaluate(ws, state, await gateTarget(ws, state, {}));
     if (gate.green) return null;
     return deny(`mai-gate: the completion gate is red, so this report is refused.\n${describeGate(gate)}`);
