@@ -8,7 +8,7 @@ import { VERSION } from "../version.js";
 import { Workspace } from "../workspace.js";
 import { pageData } from "./status-data.js";
 import { renderStatusPage } from "./status-page.js";
-import { presentedToken, type TokenBook, type TokenIdentity } from "./tokens.js";
+import { presentedToken, type TokenBook } from "./tokens.js";
 
 export interface HttpServerOptions {
   /** The repository checkout the server judges from (leases, refs, gates from refs). */
@@ -87,7 +87,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
     const who = options.tokens.identify(presentedToken(req.headers));
     if (!who) return unauthorized(res);
-    if (url.pathname === "/") return statusPage(res, who);
+    if (url.pathname === "/") return statusPage(res);
     if (url.pathname !== "/mcp") return send(res, 404, { error: "not found: use /mcp, / or /healthz" });
     if (who.role === "viewer")
       return send(res, 403, { error: "a viewer token may only read the status page" });
@@ -110,9 +110,18 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     await transport.handleRequest(req, res, body);
   }
 
-  async function statusPage(res: ServerResponse, who: TokenIdentity): Promise<void> {
-    const ws = workspaceFor({ worker: `page:${who.worker}`, role: "head" });
-    const html = renderStatusPage(await pageData(ws), options.refreshSeconds ?? 15);
+  /** One rendering serves every viewer for a few seconds: each refresh judges every branch's gate. */
+  let page: { at: number; html: Promise<string> } | null = null;
+  async function statusPage(res: ServerResponse): Promise<void> {
+    const refresh = options.refreshSeconds ?? 15;
+    if (!page || Date.now() - page.at > (refresh * 1000) / 3) {
+      const ws = workspaceFor({ worker: "status-page", role: "head" });
+      page = { at: Date.now(), html: pageData(ws).then((data) => renderStatusPage(data, refresh)) };
+      page.html.catch(() => {
+        page = null;
+      });
+    }
+    const html = await page.html;
     res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
     res.end(html);
   }
