@@ -110,7 +110,7 @@ describe("workers on several hosts share a PostgreSQL state store", () => {
     expect(stored).toHaveLength(960);
     const byId = new Map(stored.map((l) => [l.id, l.version]));
     for (const a of answers) expect(byId.get(a.leaseId)).toBe(a.version);
-  });
+  }, 240_000);
 
   it("the same with one process killed by SIGKILL in the middle", async () => {
     const before = (await openLeases()).length;
@@ -127,5 +127,5 @@ describe("workers on several hosts share a PostgreSQL state store", () => {
     for (const a of answers) expect(ids.has(a.leaseId)).toBe(true);
     expect(stored.length - before).toBeGreaterThanOrEqual(47 * 20);
     expect(stored.length - before).toBeLessThanOrEqual(48 * 20);
-  });
+  }, 240_000);
 });
