@@ -44,7 +44,7 @@ export async function benchDeploy(): Promise<void> {
     prefix: "mai-gate-bench-",
   });
   try {
-    const cwd = await sandbox.worktree("mai/bench/deploy");
+    const cwd = await sandbox.worktree("bench/deploy");
     const clients = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
         return spawnClient(cwd, { MAI_WORKER: `w${i}` });

@@ -25,7 +25,7 @@ export async function benchReserve(): Promise<void> {
             : { [`src/f${i}.go`]: "package x\n" },
       })),
     );
-    const cwd = await sandbox.worktree("mai/bench/solo");
+    const cwd = await sandbox.worktree("bench/solo");
     const client = await spawnClient(cwd, {});
     await reserve(client, "warmup");
     await client.ping();

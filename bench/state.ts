@@ -21,7 +21,7 @@ export async function benchState(): Promise<void> {
   });
   const rows: (string | number)[][] = [];
   try {
-    const cwd = await sandbox.worktree("mai/bench/state");
+    const cwd = await sandbox.worktree("bench/state");
     for (const [label, state] of [
       ["SQLite (state.db in the git dir)", `${sandbox.dir}/bench-state.db`],
       ["PostgreSQL (shared store)", url.toString()],

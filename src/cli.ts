@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { printConfig } from "./cli/config.js";
 import { doctorCommand, doctorDeployCommand, statusCommand } from "./cli/deploy.js";
 import { dryRunCommand } from "./cli/dryrun.js";
-import { checkCommand, completionsCommand, gateCommand, hookCommand } from "./cli/gate.js";
+import { checkCommand, completionsCommand, gateCommand, hookCommand, verifyCommand } from "./cli/gate.js";
 import { fail, out } from "./cli/output.js";
 import { serveStdio } from "./cli/serve.js";
 import { serveHttp } from "./cli/serve-http.js";
@@ -27,8 +27,11 @@ Usage:
   mai-gate suite [--profile P] [--json]         run the pre-push (or smoke) suite, streaming progress
   mai-gate gate [--branch B] [--json]           the completion gate for this HEAD (head: any branch)
   mai-gate completions [--worker W] [--json]    recorded completions
-  mai-gate check [--format human|github] [--junit FILE] [--no-dry-run]
-                                                CI: catalog, history, collisions, dry run; exit 0/1/3
+  mai-gate verify WORKER BRANCH SHA [--json]    the head's final word: a completion for exactly SHA was
+                                                recorded and its gate is green now; exit 0/1/3
+  mai-gate check [--format human|github] [--junit FILE] [--no-dry-run] [--branch B]
+                                                CI: the gate's conditions that need no worker records,
+                                                main's catalog and history, dry run; exit 0/1/3
   mai-gate hook pre-tool-use|stop               Claude Code hooks (JSON on stdin)
   mai-gate status [--json]                      deploy status: CI of main, live site, history, verdict
   mai-gate doctor [--json]                      check every configured source and say what to fix
@@ -136,8 +139,11 @@ async function main(argv: string[]): Promise<number> {
         return await checkCommand(ws, {
           format: values.format ?? "human",
           ...(values.junit ? { junit: values.junit } : {}),
+          ...(values.branch ? { branch: values.branch } : {}),
           dryRun: !values["no-dry-run"],
         });
+      case "verify":
+        return await verifyCommand(ws, rest, { json: values.json });
       case "status":
         return await statusCommand(ws, { json: values.json });
       case "doctor":

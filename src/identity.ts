@@ -12,10 +12,21 @@ export interface Identity {
   source: "env" | "branch" | "token" | "none";
   /** Branch checked out in the worktree; null when detached. */
   branch: string | null;
+  /**
+   * Set when MAI_WORKER names a worker other than the one in the branch name: in the worker role
+   * nothing may be reserved, released or reported until it is fixed.
+   */
+  mismatch?: string;
 }
 
 const WORKER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const WORKER_BRANCH = /^mai\/([^/]+)\/.+$/;
+
+/** The worker a branch belongs to (`mai/<worker>/<task>`, local or `origin/…`), or null. */
+export function workerOfBranch(ref: string): string | null {
+  const m = WORKER_BRANCH.exec(ref.replace(/^(?:refs\/heads\/|refs\/remotes\/)?(?:origin\/)?/, ""));
+  return m && WORKER_ID.test(m[1]!) ? m[1]! : null;
+}
 
 export function resolveIdentity(env: Record<string, string | undefined>, branch: string | null): Identity {
   const roleText = (env.MAI_ROLE ?? "worker").trim() || "worker";
@@ -34,15 +45,31 @@ export function resolveIdentity(env: Record<string, string | undefined>, branch:
         "Use letters, digits, '.', '_' or '-' (at most 64 characters).",
       );
     }
+    const owner = branch ? workerOfBranch(branch) : null;
+    if (owner && owner !== fromEnv) {
+      return {
+        role,
+        worker: fromEnv,
+        source: "env",
+        branch,
+        mismatch: `MAI_WORKER=${fromEnv}, but the branch ${branch} belongs to ${owner}`,
+      };
+    }
     return { role, worker: fromEnv, source: "env", branch };
   }
-  const m = branch ? WORKER_BRANCH.exec(branch) : null;
-  if (m && WORKER_ID.test(m[1]!)) return { role, worker: m[1]!, source: "branch", branch };
+  const owner = branch ? workerOfBranch(branch) : null;
+  if (owner) return { role, worker: owner, source: "branch", branch };
   return { role, worker: null, source: "none", branch };
 }
 
 /** The calling worker's id, or an error that says how to provide one. */
 export function requireWorkerId(identity: Identity): string {
+  if (identity.mismatch && identity.role === "worker") {
+    throw new IdentityError(
+      `${identity.mismatch}: a worker acts only as the worker its branch names`,
+      "Unset MAI_WORKER (the branch says who you are), or work on your own branch mai/<you>/<task>.",
+    );
+  }
   if (identity.worker) return identity.worker;
   throw new IdentityError(
     `cannot tell which worker is calling: MAI_WORKER is unset and the branch ${identity.branch ? `"${identity.branch}"` : "(detached HEAD)"} is not mai/<worker>/<task>`,

@@ -17,7 +17,7 @@ import { readBlobs } from "./git/blobs.js";
 import { createGit, type Git } from "./git/git.js";
 import { type RefSnapshot, type RepoInfo, readRefs, repoInfo, showFile } from "./git/repo.js";
 import { DirScanner, type TreeEntry } from "./git/tree-scan.js";
-import { type Identity, type Role, resolveIdentity } from "./identity.js";
+import { type Identity, type Role, resolveIdentity, workerOfBranch } from "./identity.js";
 import { type Logger, silentLogger } from "./log.js";
 import { type Catalog, catalogFromTree } from "./migrations/catalog.js";
 import type { LayoutSpec } from "./migrations/layout.js";
@@ -111,6 +111,15 @@ export class Workspace {
       return loadConfigFile(path, this.env);
     }
     const named = this.env.MAI_GATE_MAIN?.trim();
+    if (named && workerOfBranch(named)) {
+      throw new ConfigError(
+        "",
+        `MAI_GATE_MAIN=${named} names a worker branch: the config is read from main only`,
+        {
+          hint: "Unset MAI_GATE_MAIN, or set it to main's ref (origin/main); a branch cannot choose its own gate.",
+        },
+      );
+    }
     const candidates = (named ? [named] : MAIN_CANDIDATES).filter((ref) => refs.refs.has(ref));
     if (candidates.length === 0) {
       throw new ConfigError(
@@ -181,7 +190,7 @@ export class Workspace {
 
   /** The catalog of a directory tree; a tree id and a layout always give the same catalog. */
   catalog(tree: string, entries: TreeEntry[], spec: LayoutSpec): Catalog {
-    const key = `${tree}:${spec.layout}:${spec.pattern ?? ""}:${spec.width ?? ""}:${spec.template ?? ""}`;
+    const key = `${tree}:${spec.layout}:${spec.pattern ?? ""}:${spec.width ?? ""}:${spec.template ?? ""}:${spec.duplicates ?? ""}`;
     let catalog = this.catalogs.get(key);
     if (!catalog) {
       catalog = catalogFromTree(entries, spec);

@@ -1,20 +1,33 @@
 import { z } from "zod";
-import type { GateResult } from "../src/gate/service.js";
+import { CONDITION_KINDS } from "../src/gate/conditions.js";
+import { describeCondition, type GateResult, REQUIREMENTS } from "../src/gate/service.js";
 
-/** The gate as both gate_status and report_completed answer it. */
+/** The gate as gate_status, report_completed and verify_completion answer it. */
 export const gateSchema = z.object({
-  green: z.boolean().describe("every required condition passed for this exact HEAD"),
-  worker: z.string(),
-  branch: z.string(),
+  green: z.boolean().describe("every required condition passed for this exact commit"),
+  worker: z.string().nullable(),
+  branch: z.string().nullable(),
   head: z.string(),
   tree: z.string(),
   judged_from: z
-    .enum(["worktree", "ref"])
-    .describe("ref: the head looked at a branch; the worktree is not visible"),
-  required: z.array(z.enum(["clean_tree", "suite", "migrations"])),
+    .enum(["worktree", "ref", "commit"])
+    .describe("ref: a branch judged from its ref (the worktree is not visible); commit: CI's checkout"),
+  config: z
+    .object({
+      from_main: z
+        .boolean()
+        .describe("false: judged with a config not read from main; it cannot be reported"),
+      source: z.string(),
+    })
+    .describe("where the config the verdict used came from"),
+  required: z.array(z.enum(REQUIREMENTS)),
   conditions: z.array(
     z.object({
-      kind: z.enum(["clean_tree", "suite", "lease", "dry_run", "collision", "no_edits"]),
+      kind: z.enum(CONDITION_KINDS),
+      rule: z
+        .string()
+        .nullable()
+        .describe("for collision: main, production, out_of_order, branch, lease or duplicate"),
       file: z.string().nullable(),
       passed: z.boolean().nullable().describe("null: not observable here"),
       required: z.boolean(),
@@ -23,7 +36,9 @@ export const gateSchema = z.object({
       evidence: z.string().nullable(),
     }),
   ),
-  unmet: z.array(z.string()).describe("each failed required condition with its fix, in one line"),
+  unmet: z
+    .array(z.string())
+    .describe("each failed required condition with its fix, one line each, in the order to fix them"),
 });
 
 export function gateOutput(g: GateResult): z.infer<typeof gateSchema> {
@@ -34,9 +49,11 @@ export function gateOutput(g: GateResult): z.infer<typeof gateSchema> {
     head: g.target.head,
     tree: g.target.tree,
     judged_from: g.target.kind,
+    config: { from_main: g.trust.fromMain, source: g.trust.source },
     required: g.required,
     conditions: g.conditions.map((c) => ({
       kind: c.kind,
+      rule: c.rule,
       file: c.file,
       passed: c.passed,
       required: c.required,
@@ -44,6 +61,6 @@ export function gateOutput(g: GateResult): z.infer<typeof gateSchema> {
       fix: c.fix,
       evidence: c.evidence,
     })),
-    unmet: g.unmet.map((c) => `${c.kind}${c.file ? ` ${c.file}` : ""}: ${c.detail}. Fix: ${c.fix}`),
+    unmet: g.unmet.map(describeCondition),
   };
 }

@@ -10,6 +10,7 @@ import * as reserveMigrationSlot from "./reserve-migration-slot.js";
 import type { ToolDeps } from "./result.js";
 import * as runPrePushSuite from "./run-pre-push-suite.js";
 import * as suiteStatus from "./suite-status.js";
+import * as verifyCompletion from "./verify-completion.js";
 
 /** The tool registry: the only place that decides which tools the server offers. */
 const TOOLS = [
@@ -21,6 +22,7 @@ const TOOLS = [
   suiteStatus,
   gateStatus,
   reportCompleted,
+  verifyCompletion,
   deployStatus,
   checkDeployConfig,
 ];

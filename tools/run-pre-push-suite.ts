@@ -25,9 +25,9 @@ export function register(server: McpServer, deps: ToolDeps): void {
     name,
     {
       title: "Run the pre-push suite",
-      description: `Run the team's pre-push suite (build, tests, …, as configured on main) in your worktree, before you push and before you report completion; the completion gate needs a pass for your exact tree. Commit first: a run on a dirty worktree is marked dirty and the gate will not accept it.
+      description: `Run the team's pre-push suite (build, tests, …, as configured on main) on a clean checkout of your HEAD's committed tree, before you push and before you report completion; the completion gate needs a pass for your exact tree. Commit first: uncommitted, ignored or hidden files are never part of the run (a step's share: paths, such as a dependency cache, are linked in and listed).
 
-If this tree already passed, it answers at once from the record. Otherwise it runs the steps (skipping those whose "when" globs match no change on your branch) and answers when they finish or after wait_seconds with state "running" and a job_id: then call suite_status with that job_id to wait. A failure lists the failing Go tests, packages and compile errors with file and line, and the tail of the output; fix them, commit, run again. Progress notifications are sent while it runs; cancelling the call stops the run.`,
+If this tree already passed, it answers at once from the record (the smoke profile always runs). Otherwise it runs the steps (skipping those whose "when" globs match no change on your branch) and answers when they finish or after wait_seconds with state "running" and a job_id: then call suite_status with that job_id to wait. A failure lists the failing Go tests, packages and compile errors with file and line, and the tail of the output; fix them, commit, run again. Progress notifications are sent while it runs; cancelling the call stops the run.`,
       inputSchema,
       outputSchema: suiteOutputSchema,
       annotations: {

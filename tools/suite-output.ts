@@ -10,16 +10,22 @@ export const suiteOutputSchema = {
   finished: z.boolean(),
   profile: z.string(),
   worker: z.string(),
-  tree: z.string().describe("tree hash of HEAD the suite ran on"),
-  head: z.string(),
+  tree: z.string().describe("tree hash of the commit the suite ran on"),
+  head: z.string().describe("the commit the suite ran on (HEAD's; main's for smoke)"),
   dirty: z
     .boolean()
-    .describe("the worktree had uncommitted changes: this result is not evidence for the gate"),
+    .describe("your worktree had uncommitted changes: they were NOT part of the run (it ran the commit)"),
+  checkout: z
+    .object({
+      kind: z.enum(["clean", "in_place"]).describe("clean: a checkout of the commit made for the run"),
+      shared: z.array(z.string()).describe("worktree paths linked in by a step's share: (not in git)"),
+    })
+    .describe("where it ran: only a clean checkout of the commit is evidence"),
   from_record: z.boolean().describe("this tree already passed this suite: nothing ran"),
   joined: z.boolean().describe("joined a run already in progress for this tree"),
   accepted_by_gate: z
     .boolean()
-    .describe("passed, on a clean tree: the completion gate accepts it for this tree"),
+    .describe("a pre-push pass on a clean checkout: the completion gate accepts it for this tree"),
   started_at: z.string(),
   finished_at: z.string().nullable(),
   progress: z.object({ done: z.number(), total: z.number() }),
@@ -71,10 +77,13 @@ export function suiteOutput(a: SuiteAnswer) {
     worker: r.worker,
     tree: r.tree,
     head: r.head,
-    dirty: r.dirty,
+    dirty: a.dirtyNow ?? r.dirty,
+    checkout: r.checkout
+      ? { kind: "clean" as const, shared: r.checkout.shared }
+      : { kind: "in_place" as const, shared: [] },
     from_record: a.fromRecord,
     joined: a.joined,
-    accepted_by_gate: r.state === "passed" && !r.dirty,
+    accepted_by_gate: r.state === "passed" && r.checkout !== null && r.profile === "pre_push",
     started_at: iso(r.startedAt),
     finished_at: r.finishedAt === null ? null : iso(r.finishedAt),
     progress: { done: r.steps.filter((s) => FINISHED.has(s.status)).length, total: r.steps.length },
@@ -106,17 +115,24 @@ export function suiteText(a: SuiteAnswer): string {
     : a.joined
       ? " (joined the run in progress)"
       : "";
+  const where = r.checkout
+    ? `a clean checkout of ${r.head.slice(0, 10)}${r.checkout.shared.length > 0 ? ` (linked from the worktree: ${r.checkout.shared.join(", ")})` : ""}`
+    : "the worktree itself (not evidence)";
   const lines = [
-    `Suite ${r.profile} ${r.state.toUpperCase()}${how}: job ${r.id}, tree ${r.tree.slice(0, 12)}${r.dirty ? ", DIRTY worktree (the gate will not accept it)" : ""}.`,
+    `Suite ${r.profile} ${r.state.toUpperCase()}${how}: job ${r.id}, tree ${r.tree.slice(0, 12)}, on ${where}.`,
   ];
+  const dirty = a.dirtyNow ?? r.dirty;
+  if (dirty) lines.push("Your uncommitted changes were NOT part of this run: it ran the committed tree.");
   for (const s of r.steps) lines.push(...stepLines(s));
   if (r.state === "running")
     lines.push(`Still running: call suite_status with job_id ${r.id} and wait_seconds to wait for it.`);
   else if (r.state === "passed")
     lines.push(
-      r.dirty
-        ? "Commit your changes and run again: only a clean tree's pass counts."
-        : "Next: push, then report completion.",
+      dirty
+        ? "Next: commit your changes and run again, so the run covers them."
+        : r.profile === "smoke"
+          ? "Next: nothing; deploy_status shows this smoke run."
+          : "Next: push, then call gate_status and report_completed.",
     );
   else lines.push("Fix what failed, commit, and run the suite again.");
   return lines.join("\n");

@@ -1,30 +1,51 @@
-import { readdir } from "node:fs/promises";
-import { join, posix } from "node:path";
-import { branchMigrationPaths, loadInputFiles } from "../dryrun/files.js";
+import { posix } from "node:path";
+import { loadInputFiles } from "../dryrun/files.js";
 import { rehearse } from "../dryrun/rehearse.js";
-import { buildCatalog, type Catalog, forwardEntries } from "../migrations/catalog.js";
+import { type GateFacts, gatherFacts } from "../gate/facts.js";
+import { judge } from "../gate/service.js";
+import { commitTarget } from "../gate/target.js";
+import { type Catalog, catalogFromTree, forwardEntries } from "../migrations/catalog.js";
 import { namesDiffer } from "../slots/holders.js";
 import { gatherRepoState, type RepoState } from "../slots/sources.js";
 import type { Workspace } from "../workspace.js";
 import type { CheckFinding, CheckName, CheckResult, CheckRun } from "./types.js";
 
 /**
- * `mai-gate check` for CI: the catalog of the checked-out migration directory, the history check
- * against production (a version whose name differs from production's row is the first outage),
- * collisions with main, and a dry run of main's pending migrations plus the branch's new ones.
+ * `mai-gate check` for CI. On the checked-out commit: every verdict condition that needs none of a
+ * worker's records (the same engine as the gate: unparseable files, collisions with main,
+ * production, other branches and other workers' leases, strict ordering, edits of applied
+ * migrations); main's own directory (duplicates, unreadable names) and its history against
+ * production (a name production knows differently crash-loops the next deploy); and a dry run of
+ * main's pending migrations plus the branch's new files.
  */
-export async function runCheck(ws: Workspace, options: { dryRun: boolean }): Promise<CheckResult> {
+export async function runCheck(
+  ws: Workspace,
+  options: { dryRun: boolean; branch?: string | undefined },
+): Promise<CheckResult> {
   const state = await gatherRepoState(ws, { fetch: true });
+  const target = await commitTarget(ws.git, state, options.branch);
+  const facts = await gatherFacts(ws, state, target, "ci");
+  const verdict = judge(facts);
   const runs: CheckRun[] = [];
   const findings: CheckFinding[] = [];
   const dir = state.config.migrations.dir;
-  const catalog = await diskCatalog(state);
+  const added = new Set(facts.changes.added.map((f) => f.path));
+  const catalog = await headCatalog(ws, state, target.head);
   const files = forwardEntries(catalog).map((e) => posix.join(dir, e.file));
-  await timed(runs, "catalog", files, async () => catalogFindings(catalog, dir, findings));
-  await timed(runs, "history", files, async () => historyFindings(catalog, state, findings));
-  await timed(runs, "collisions", files, async () => collisionFindings(catalog, state, findings));
+  const addedFiles = [...added];
+  await timed(runs, "catalog", files, async () => catalogFindings(catalog, dir, added, findings));
+  await timed(runs, "history", files, async () => historyFindings(catalog, state, added, findings));
+  for (const kind of ["unparseable", "collision", "no_edits"] as const) {
+    await timed(runs, kind, kind === "no_edits" ? [] : addedFiles, async () => {
+      for (const c of verdict.unmet.filter((x) => x.kind === kind)) {
+        const message = `${c.rule ? `[${c.rule}] ` : ""}${c.detail}.${c.fix ? ` ${c.fix}` : ""}`;
+        findings.push({ check: kind, severity: "error", file: c.file, line: c.file ? 1 : null, message });
+      }
+      return null;
+    });
+  }
   if (options.dryRun)
-    await timed(runs, "dry_run", [], async (run) => dryRunFindings(ws, state, findings, run));
+    await timed(runs, "dry_run", [], async (run) => dryRunFindings(ws, facts, findings, run));
   else runs.push({ check: "dry_run", status: "skipped", detail: "--no-dry-run", files: [], durationMs: 0 });
   for (const run of runs) {
     const mine = (f: CheckFinding) =>
@@ -36,9 +57,11 @@ export async function runCheck(ws: Workspace, options: { dryRun: boolean }): Pro
     passed: !findings.some((f) => f.severity === "error"),
     runs,
     findings,
+    conditions: verdict.conditions,
     context: [
-      `main ${state.main.ref} at ${state.main.sha.slice(0, 10)}; HEAD ${state.view.identity.branch ?? "(detached)"}`,
+      `main ${state.main.ref} at ${state.main.sha.slice(0, 10)}; HEAD ${target.head.slice(0, 10)} on ${target.branch ?? "(detached)"}${target.worker ? ` (worker ${target.worker})` : ""}`,
       `production: ${p.status === "checked" ? `checked (${p.history.rows.length} applied, max ${p.history.maxVersion ?? "none"})` : p.status === "unreachable" ? `UNREACHABLE (${p.error})` : "not configured"}`,
+      `config: ${facts.trust.source}`,
     ],
   };
 }
@@ -57,42 +80,51 @@ async function timed(
   runs.push(run);
 }
 
-async function diskCatalog(state: RepoState): Promise<Catalog> {
-  const dir = join(state.view.repo.root, state.config.migrations.dir);
-  const names = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return buildCatalog(
-    names.filter((d) => d.isFile()).map((d) => ({ file: d.name })),
-    state.config.migrations,
-  );
+/** The migration directory of the checked-out commit (committed content, not the disk). */
+async function headCatalog(ws: Workspace, state: RepoState, head: string): Promise<Catalog> {
+  const scan = (await ws.scanner(state.config.migrations.dir).scan([head])).get(head);
+  return catalogFromTree(scan?.entries ?? [], state.config.migrations);
 }
 
-function catalogFindings(catalog: Catalog, dir: string, out: CheckFinding[]): null {
+/** Defects of the directory that are not about the branch's new files (the conditions cover those). */
+function catalogFindings(catalog: Catalog, dir: string, added: Set<string>, out: CheckFinding[]): null {
   for (const d of catalog.defects) {
-    if (d.kind === "unparseable")
+    if (d.kind === "unparseable") {
+      const file = posix.join(dir, d.file);
+      if (added.has(file)) continue;
+      const held = d.version === null ? "" : `; its number ${d.version} still counts as taken`;
       out.push({
         check: "catalog",
         severity: "error",
-        file: posix.join(dir, d.file),
+        file,
         line: null,
-        message: `${d.file}: ${d.reason}`,
+        message: `${d.file}: ${d.reason}${held}`,
       });
-    else {
-      for (const file of d.files.slice(1)) {
-        out.push({
-          check: "catalog",
-          severity: "error",
-          file: posix.join(dir, file),
-          line: 1,
-          message: `version ${d.version} is used by ${d.files.join(" and ")}`,
-        });
-      }
+      continue;
+    }
+    for (const file of d.files.slice(1)) {
+      if (added.has(posix.join(dir, file))) continue;
+      out.push({
+        check: "catalog",
+        severity: "error",
+        file: posix.join(dir, file),
+        line: 1,
+        message: `version ${d.version} is used by ${d.files.join(" and ")}`,
+      });
     }
   }
   return null;
 }
 
-function historyFindings(catalog: Catalog, state: RepoState, out: CheckFinding[]): string | null {
+/** Main's files (not the branch's new ones) against production's history: the first outage. */
+function historyFindings(
+  catalog: Catalog,
+  state: RepoState,
+  added: Set<string>,
+  out: CheckFinding[],
+): string | null {
   const p = state.production;
+  const dir = state.config.migrations.dir;
   if (p.status === "not_configured") return p.reason;
   if (p.status === "unreachable") {
     out.push({
@@ -116,46 +148,40 @@ function historyFindings(catalog: Catalog, state: RepoState, out: CheckFinding[]
   if (!p.history.namesKnown) return `the ${p.history.format} history stores no names`;
   const rows = new Map(p.history.rows.map((r) => [r.version, r.name]));
   for (const e of forwardEntries(catalog)) {
+    const file = posix.join(dir, e.file);
     const applied = rows.get(e.version);
-    if (applied !== undefined && namesDiffer(applied, e.name)) {
-      out.push({
-        check: "history",
-        severity: "error",
-        file: posix.join(state.config.migrations.dir, e.file),
-        line: 1,
-        message: `production applied version ${e.version} as "${applied}", this file names it "${e.name}": the migrator will refuse to start and the container will crash-loop. Reserve a new version (reserve_migration_slot) and rename the file.`,
-      });
-    }
-  }
-  return null;
-}
-
-function collisionFindings(catalog: Catalog, state: RepoState, out: CheckFinding[]): null {
-  for (const e of forwardEntries(catalog)) {
-    const onMain = (state.main.catalog.byVersion.get(e.version) ?? []).filter((m) => m.direction !== "down");
-    const clash = onMain.find((m) => namesDiffer(m.name, e.name));
-    if (clash) {
-      out.push({
-        check: "collisions",
-        severity: "error",
-        file: posix.join(state.config.migrations.dir, e.file),
-        line: 1,
-        message: `main already has version ${e.version} as ${clash.file}: two migrations cannot share a version. Reserve a new version and rename this file.`,
-      });
-    }
+    if (added.has(file) || applied === undefined || !namesDiffer(applied, e.name)) continue;
+    out.push({
+      check: "history",
+      severity: "error",
+      file,
+      line: 1,
+      message: `production applied version ${e.version} as "${applied}", this file names it "${e.name}": the migrator will refuse to start and the container will crash-loop. Reserve a new version (reserve_migration_slot) and rename the file.`,
+    });
   }
   return null;
 }
 
 async function dryRunFindings(
   ws: Workspace,
-  state: RepoState,
+  facts: GateFacts,
   out: CheckFinding[],
   run: CheckRun,
 ): Promise<null> {
-  const paths = await branchMigrationPaths(ws.git, state).catch(() => []);
+  const state = facts.state;
+  const paths = facts.changes.added.map((f) => f.path);
   const files = await loadInputFiles(state.view.repo.root, paths, state);
   run.files = files.map((f) => f.path);
+  for (const f of files) {
+    if (f.sha256 !== facts.contents.get(f.path))
+      out.push({
+        check: "dry_run",
+        severity: "error",
+        file: f.path,
+        line: null,
+        message: "the file on disk differs from the commit: check a clean checkout of the commit",
+      });
+  }
   const r = await rehearse(ws, state, files);
   run.detail = `${r.baseline.description} on ${r.engine.kind}; ${files.length} branch file(s)`;
   if (r.mainFailure) {

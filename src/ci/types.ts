@@ -1,5 +1,17 @@
-/** What `mai-gate check` found, in a shape every output format (human, GitHub/Gitea annotations, JUnit) reads. */
-export type CheckName = "catalog" | "history" | "collisions" | "dry_run" | "main_pending";
+import type { Condition } from "../gate/conditions.js";
+
+/**
+ * What `mai-gate check` found, in a shape every output format (human, GitHub/Gitea annotations,
+ * JUnit) reads. `unparseable`, `collision` and `no_edits` are the gate's own conditions.
+ */
+export type CheckName =
+  | "catalog"
+  | "history"
+  | "unparseable"
+  | "collision"
+  | "no_edits"
+  | "dry_run"
+  | "main_pending";
 
 export interface CheckFinding {
   check: CheckName;
@@ -26,6 +38,8 @@ export interface CheckResult {
   passed: boolean;
   runs: CheckRun[];
   findings: CheckFinding[];
+  /** The verdict engine's conditions for this commit (CI scope): the same the gate computes. */
+  conditions: (Condition & { required: boolean })[];
   /** e.g. "main origin/main at 1a2b3c4, branch mai/ann/x at 5d6e7f8, production: checked". */
   context: string[];
 }

@@ -1,11 +1,13 @@
 import { writeFile } from "node:fs/promises";
 import { gateOutput } from "../../tools/gate-output.js";
+import { verificationOutput, verificationText } from "../../tools/verify-completion.js";
 import { runCheck } from "../ci/check.js";
 import { formatGithub, formatHuman, formatJunit } from "../ci/format.js";
 import { EXIT } from "../ci/types.js";
 import { describeError, InputError } from "../errors.js";
 import { preToolUseHook, stopHook } from "../gate/hooks.js";
 import { describeGate, gateStatus } from "../gate/service.js";
+import { verifyCompletion } from "../gate/verify.js";
 import type { Logger } from "../log.js";
 import { Workspace } from "../workspace.js";
 import { json, out, table } from "./output.js";
@@ -20,8 +22,8 @@ export async function gateCommand(
   else {
     out(describeGate(gate));
     const rows = gate.conditions.map((c) => [
-      c.passed === null ? "-" : c.passed ? "pass" : "FAIL",
-      c.kind,
+      c.passed === null ? "-" : c.passed ? "pass" : c.required ? "FAIL" : "fail",
+      c.rule ? `${c.kind}/${c.rule}` : c.kind,
       c.file ?? "",
       c.detail,
     ]);
@@ -80,17 +82,44 @@ export async function hookCommand(event: string | undefined, logger: Logger): Pr
   return 0;
 }
 
+/**
+ * `mai-gate verify WORKER BRANCH SHA`: the head's final word on a completion. Exit 0 only when a
+ * completion for exactly that sha is recorded and its gate is green now; 1 when not; 3 when it
+ * cannot be judged.
+ */
+export async function verifyCommand(
+  ws: Workspace,
+  args: string[],
+  options: { json: boolean },
+): Promise<number> {
+  const [worker, branch, sha] = args;
+  if (!worker || !branch || !sha || args.length > 3)
+    throw new InputError("verify needs WORKER BRANCH SHA", "mai-gate verify ann mai/ann/fix 1a2b3c4d…");
+  let v: Awaited<ReturnType<typeof verifyCompletion>>;
+  try {
+    v = await verifyCompletion(ws, { worker, branch, sha });
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    process.stderr.write(`mai-gate verify could not judge: ${describeError(err)}\n`);
+    return EXIT.couldNotRun;
+  }
+  out(
+    options.json ? JSON.stringify(verificationOutput(v), null, 2) : verificationText(v, { worker, branch }),
+  );
+  return v.verified ? EXIT.passed : EXIT.failed;
+}
+
 /** `mai-gate check` for CI: exit 0 passed, 1 failed, 3 could not run (see the README). */
 export async function checkCommand(
   ws: Workspace,
-  options: { format: string; junit?: string; dryRun: boolean },
+  options: { format: string; junit?: string; dryRun: boolean; branch?: string },
 ): Promise<number> {
   if (options.format !== "human" && options.format !== "github") {
     throw new InputError(`unknown --format ${options.format}`, "Use --format human or --format github.");
   }
   let result: Awaited<ReturnType<typeof runCheck>>;
   try {
-    result = await runCheck(ws, { dryRun: options.dryRun });
+    result = await runCheck(ws, { dryRun: options.dryRun, branch: options.branch });
   } catch (err) {
     const message = describeError(err);
     if (options.format === "github")

@@ -43,6 +43,12 @@ export const migrationsSchema = z
       .enum(["per-file", "all"])
       .default("per-file")
       .describe("how the app's migrator wraps files"),
+    duplicates: z
+      .enum(["error", "allow"])
+      .default("error")
+      .describe(
+        "error: two files of one version are a defect; allow: the migrator compares whole file names (a new duplicate on a branch is still red)",
+      ),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -87,6 +93,13 @@ const stepSchema = z
     env: z.record(z.string(), z.string()).optional(),
     when: z.array(z.string()).optional(),
     parallel: z.boolean().optional(),
+    share: z
+      .array(z.string().min(1))
+      .max(20)
+      .optional()
+      .describe(
+        "paths git does not hold (a dependency cache such as frontend/node_modules) linked from the worktree into the clean checkout; listed in the run's record",
+      ),
   })
   .strict();
 

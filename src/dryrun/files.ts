@@ -21,13 +21,18 @@ export interface InputFile {
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 
 /**
- * The branch's new or changed migration files since its merge base with main: committed, staged,
- * unstaged and untracked alike, since the dry run tests what is on disk. Down files are left out.
+ * The branch's new migration files since its merge base with main, as they are on disk: committed,
+ * staged, unstaged and untracked alike, since the dry run tests what is on disk. The same set the
+ * gate judges on committed content (added, copied or renamed files the layout takes as forward
+ * migrations, unreadable `.sql` names included); down files and other files are left out.
  */
 export async function branchMigrationPaths(git: Git, state: RepoState): Promise<string[]> {
   const base = await mergeBase(git, state.main.sha);
-  const paths = await changedPaths(git, base, [state.config.migrations.dir], "AMR");
-  return paths.filter((p) => !/\.down\.sql$/.test(p));
+  const paths = await changedPaths(git, base, [state.config.migrations.dir], "ACR");
+  return paths.filter((p) => {
+    const parsed = parseFileName(p.split("/").at(-1)!, state.config.migrations);
+    return parsed !== null && !(parsed.ok && parsed.parsed.direction === "down");
+  });
 }
 
 /** Reads files named by the caller, refusing anything outside the worktree, missing, binary or huge. */

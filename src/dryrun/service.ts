@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { InputError } from "../errors.js";
+import { gitBlobId } from "../hash.js";
 import { actorOf, requireRole, requireWorkerId } from "../identity.js";
 import { gatherRepoState, type RepoState } from "../slots/sources.js";
 import type { DryRunRecord } from "../store/types.js";
@@ -50,8 +51,11 @@ export async function dryRun(ws: Workspace, input: { files?: string[] | undefine
     rehearse(ws, state, files),
     state.store.listLeases({ includeEnded: false, limit: 10_000 }),
   ]);
+  const idBytes = (state.main.sha.length || 40) / 2;
+  const subjects = files.map((f) => ({ ...f, oid: gitBlobId(f.text, idBytes) }));
+  const now = ws.clock.now();
   const reports = r.files.map(
-    (f, i): FileReport => ({ ...f, slots: slotChecks(files[i]!, state, open, worker) }),
+    (f, i): FileReport => ({ ...f, slots: slotChecks(subjects[i]!, subjects, state, open, worker, now) }),
   );
   const out: DryRunResult = {
     runId: `D${randomUUID().replaceAll("-", "").slice(0, 12)}`,

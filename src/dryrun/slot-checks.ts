@@ -1,103 +1,100 @@
-import { holdersOf, namesDiffer } from "../slots/holders.js";
+import { workerOfBranch } from "../identity.js";
+import { ownLease, type SlotSubject, shortBranch, slotViolations } from "../slots/rules.js";
 import type { RepoState } from "../slots/sources.js";
 import type { LeaseRow } from "../store/types.js";
 
-/** One slot check for one file: what it checked, whether it passed, and what to do. */
+/** One slot check for one file: which rule, whether it passed, and what to do. */
 export interface SlotCheck {
-  check: "leased" | "not_on_main" | "not_in_production" | "above_applied";
+  check: "leased" | "name" | "main" | "production" | "out_of_order" | "branch" | "lease" | "duplicate";
   passed: boolean;
   message: string;
 }
 
 /**
- * The slot checks a dry run makes for a branch file: the version is leased by this worker, main
- * and production do not hold it (under another name, or already), and with strict ordering it is
- * above everything applied.
+ * The slot checks a dry run shows for a branch file: the worker's lease, and every slot rule (the
+ * same rules the gate applies, from `slots/rules.ts`). Production that cannot be read is said, not
+ * failed: the dry run is a preview, the gate fails closed on it.
  */
 export function slotChecks(
-  file: { path: string; version: number | null; name: string | null },
+  file: { path: string; version: number | null; name: string | null; oid: string | null },
+  all: { path: string; version: number | null; name: string | null; oid: string | null }[],
   state: RepoState,
   open: LeaseRow[],
   worker: string,
+  now: number,
 ): SlotCheck[] {
-  const { version, name } = file;
-  if (version === null || name === null) {
+  const subject = toSubject(file, state, worker);
+  if (!subject) {
     return [
       {
-        check: "leased",
+        check: "name",
         passed: false,
         message: `${file.path} is not named like a migration of layout ${state.config.migrations.layout}`,
       },
     ];
   }
-  const holders = holdersOf(state, version);
-  const checks: SlotCheck[] = [leaseCheck(version, name, open, worker)];
-  const onMain = holders.filter((h) => h.source === "main");
-  const mainClash = onMain.find((h) => namesDiffer(h.name, name));
-  checks.push({
-    check: "not_on_main",
-    passed: onMain.length === 0,
-    message: mainClash
-      ? `main already has version ${version} as ${mainClash.file}: reserve_migration_slot again with "${name}" to move`
-      : onMain.length > 0
-        ? `version ${version} "${name}" is already on main: never edit a merged migration, add a new one`
-        : `main does not have version ${version}`,
-  });
-  checks.push(productionCheck(state, version, name));
-  if (state.config.migrations.ordering === "strict") {
-    const prodMax = state.production.status === "checked" ? (state.production.history.maxVersion ?? 0) : 0;
-    const applied = Math.max(prodMax, state.main.catalog.maxVersion ?? 0);
+  const siblings = all.map((f) => toSubject(f, state, worker)).filter((s): s is SlotSubject => s !== null);
+  const checks: SlotCheck[] = [leaseCheck(subject, open)];
+  if (subject.name === null)
+    checks.push({ check: "name", passed: false, message: `${file.path}: the layout cannot read this name` });
+  const violations = slotViolations(state, open, subject, { now, siblings });
+  for (const v of violations) {
     checks.push({
-      check: "above_applied",
-      passed: version > applied,
-      message:
-        version > applied
-          ? `above everything applied (${applied})`
-          : `out of order: ${applied} is already on main or in production; reserve again to move`,
+      check: v.rule,
+      passed: v.unverified === true,
+      message: v.unverified ? `${v.detail}; the gate re-checks it` : `${v.detail}. ${v.fix}`,
     });
   }
+  if (!violations.some((v) => v.rule === "main"))
+    checks.push({
+      check: "main",
+      passed: true,
+      message: `main does not hold version ${subject.version} under another name`,
+    });
+  if (!violations.some((v) => v.rule === "production"))
+    checks.push({ check: "production", passed: true, message: productionNote(state, subject.version) });
   return checks;
 }
 
-function leaseCheck(version: number, name: string, open: LeaseRow[], worker: string): SlotCheck {
-  const lease = open.find((l) => l.version === version);
-  if (lease && lease.worker === worker && lease.name === name) {
-    return { check: "leased", passed: true, message: `leased to ${worker} (${lease.id})` };
-  }
-  if (lease) {
+function toSubject(
+  file: { path: string; version: number | null; name: string | null; oid: string | null },
+  state: RepoState,
+  worker: string,
+): SlotSubject | null {
+  if (file.version === null) return null;
+  const branch = state.view.identity.branch;
+  return {
+    path: file.path,
+    version: file.version,
+    name: file.name,
+    oid: file.oid,
+    branch: branch ? shortBranch(branch) : null,
+    worker: branch ? (workerOfBranch(branch) ?? worker) : worker,
+  };
+}
+
+function leaseCheck(s: SlotSubject, open: LeaseRow[]): SlotCheck {
+  const lease = ownLease(open, s);
+  if (lease) return { check: "leased", passed: true, message: `leased to ${s.worker} (${lease.id})` };
+  const other = open.find((l) => l.version === s.version);
+  if (other) {
     const whose =
-      lease.worker === worker ? `your lease names it "${lease.name}"` : `it is leased to ${lease.worker}`;
+      other.worker === s.worker ? `your lease names it "${other.name}"` : `it is leased to ${other.worker}`;
     return {
       check: "leased",
       passed: false,
-      message: `version ${version}: ${whose}; reserve_migration_slot for "${name}"`,
+      message: `version ${s.version}: ${whose}; reserve_migration_slot for "${s.name ?? "your migration"}"`,
     };
   }
   return {
     check: "leased",
     passed: false,
-    message: `no lease holds version ${version}: call reserve_migration_slot("${name}") and use the file it names`,
+    message: `no lease holds version ${s.version}: call reserve_migration_slot("${s.name ?? "your_migration"}") and use the file it names`,
   };
 }
 
-function productionCheck(state: RepoState, version: number, name: string): SlotCheck {
+function productionNote(state: RepoState, version: number): string {
   const p = state.production;
-  if (p.status !== "checked") {
-    return {
-      check: "not_in_production",
-      passed: true,
-      message: `production not checked (${p.status === "unreachable" ? p.error : p.reason}); the gate re-checks it`,
-    };
-  }
-  const row = holdersOf(state, version).find((h) => h.source === "production");
-  if (!row)
-    return { check: "not_in_production", passed: true, message: `production has not applied ${version}` };
-  const clash = namesDiffer(row.name, name);
-  return {
-    check: "not_in_production",
-    passed: false,
-    message: clash
-      ? `production applied ${version} as "${row.name}": this file would crash-loop the app; reserve again to move`
-      : `production already applied ${version} "${name}": never edit an applied migration, add a new one`,
-  };
+  if (p.status === "not_configured") return `production not checked (${p.reason})`;
+  return `production has not applied ${version}`;
 }

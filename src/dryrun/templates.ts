@@ -1,7 +1,9 @@
 import { MaiGateError } from "../errors.js";
 import { sha256 } from "../hash.js";
+import type { RepoState } from "../slots/sources.js";
+import type { Workspace } from "../workspace.js";
 import { type Explain, type FailureReport, type PreparedFile, runCommitting } from "./apply.js";
-import type { Baseline, MainMigration } from "./baseline.js";
+import { type Baseline, type MainMigration, resolveBaseline } from "./baseline.js";
 import type { ScratchEngine, TemplateOutcome } from "./engine.js";
 import { analyzeSql, SqlSyntaxError } from "./sql.js";
 
@@ -29,6 +31,11 @@ export function chainKeys(baseline: Baseline): string[] {
   const keys = [sha256(`baseline:${baseline.id}`)];
   for (const m of baseline.pending) keys.push(sha256(`${keys.at(-1)}\n${m.path}\n${m.sha256}`));
   return keys;
+}
+
+/** The template key a dry run must have used to count now: the current baseline plus main's pending. */
+export async function currentTemplateKey(ws: Workspace, state: RepoState): Promise<string | null> {
+  return chainKeys(await resolveBaseline(ws, state)).at(-1) ?? null;
 }
 
 /** Builds (or finds) the template for the baseline plus main's pending migrations. */

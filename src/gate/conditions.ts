@@ -1,215 +1,290 @@
-import { resolveBaseline } from "../dryrun/baseline.js";
-import { chainKeys } from "../dryrun/templates.js";
-import { holdersOf, namesDiffer } from "../slots/holders.js";
-import type { RepoState } from "../slots/sources.js";
-import type { DryRunRecord, LeaseRow } from "../store/types.js";
-import { suiteDefinition } from "../suite/definition.js";
-import type { Workspace } from "../workspace.js";
-import type { AddedMigration, EditedMigration } from "./migrations.js";
-import type { GateTarget } from "./target.js";
+import { posix } from "node:path";
+import { ownLease, type SlotSubject, shortBranch, slotViolations } from "../slots/rules.js";
+import type { EvidenceFacts, GateFacts } from "./facts.js";
+import { type AddedMigration, SYMLINK_MODE } from "./migrations.js";
 
-export type ConditionKind = "clean_tree" | "suite" | "lease" | "dry_run" | "collision" | "no_edits";
+/**
+ * The verdict's conditions, each a pure function of the facts (no I/O): the gate, `mai-gate check`,
+ * the status page and the head's verification all compute them here and nowhere else.
+ */
+export const CONDITION_KINDS = [
+  "main_config",
+  "unparseable",
+  "lease",
+  "collision",
+  "no_edits",
+  "dry_run",
+  "clean_tree",
+  "suite",
+] as const;
+export type ConditionKind = (typeof CONDITION_KINDS)[number];
 
-/** One gate condition: passed, failed, or not observable (null), and how to fix it. */
+/** One condition: passed, failed, or not observable (null), and how to fix it. */
 export interface Condition {
   kind: ConditionKind;
+  /** Which slot rule a collision broke (main, production, out_of_order, branch, lease, duplicate). */
+  rule: string | null;
   /** The migration file it is about, for per-file conditions. */
   file: string | null;
   passed: boolean | null;
   detail: string;
   fix: string | null;
-  /** Id of the record that satisfied it (suite run, dry run). */
+  /** Id of the record that satisfied it (suite run, dry run, lease). */
   evidence: string | null;
 }
 
-const pass = (
+type Draft = Omit<Condition, "rule" | "evidence" | "fix"> &
+  Partial<Pick<Condition, "rule" | "evidence" | "fix">>;
+
+const make = (c: Draft): Condition => ({ rule: null, evidence: null, fix: null, ...c });
+const pass = (kind: ConditionKind, file: string | null, detail: string, evidence: string | null = null) =>
+  make({ kind, file, passed: true, detail, evidence });
+const fail = (
   kind: ConditionKind,
   file: string | null,
   detail: string,
-  evidence: string | null = null,
-): Condition => ({
-  kind,
-  file,
-  passed: true,
-  detail,
-  fix: null,
-  evidence,
-});
-const fail = (kind: ConditionKind, file: string | null, detail: string, fix: string): Condition => ({
-  kind,
-  file,
-  passed: false,
-  detail,
-  fix,
-  evidence: null,
-});
+  fix: string,
+  rule: string | null = null,
+) => make({ kind, file, passed: false, detail, fix, rule });
 
-export function cleanTree(target: GateTarget, dirtyPaths: string[]): Condition {
-  if (target.dirty === null) {
-    return {
+/** Every condition that applies in the facts' scope, in the order their fixes must be done. */
+export function conditionsOf(f: GateFacts): Condition[] {
+  const out: Condition[] = [];
+  if (f.scope === "gate") out.push(mainConfig(f));
+  const subjects = f.changes.added.map((file) => subjectOf(f, file));
+  f.changes.added.forEach((file, i) => {
+    out.push(...readable(file));
+    const subject = subjects[i];
+    if (!subject) return;
+    if (f.scope === "gate" && subject.name !== null) out.push(leaseHeld(f, subject));
+    out.push(...collisions(f, subject, subjects));
+  });
+  out.push(noEdits(f));
+  if (f.records) {
+    if (f.changes.added.length > 0) out.push(dryRunPassed(f, f.records));
+    out.push(cleanTree(f));
+    out.push(suitePassed(f, f.records));
+  }
+  return out;
+}
+
+function mainConfig(f: GateFacts): Condition {
+  if (f.trust.fromMain) return pass("main_config", null, `config from ${f.trust.source}`);
+  return fail(
+    "main_config",
+    null,
+    `the config was ${f.trust.reason}: a completion cannot be reported or verified on it`,
+    "Drop --config and MAI_GATE_MAIN so mai-gate reads mai-gate.yaml from main; change the config on main.",
+  );
+}
+
+/** The rules' view of a new file; null when it holds no version at all (no leading number). */
+function subjectOf(f: GateFacts, file: AddedMigration): SlotSubject | null {
+  const version = file.parsed?.version ?? file.unparsed?.version ?? null;
+  if (version === null) return null;
+  return {
+    path: file.path,
+    version,
+    name: file.parsed && file.mode !== SYMLINK_MODE ? file.parsed.name : null,
+    oid: file.oid,
+    branch: f.target.branch ? shortBranch(f.target.branch) : null,
+    worker: f.target.worker,
+  };
+}
+
+function readable(file: AddedMigration): Condition[] {
+  if (file.mode === SYMLINK_MODE) {
+    return [
+      fail(
+        "unparseable",
+        file.path,
+        "a symlink, not a migration file: what runs is whatever it points to",
+        "Replace the symlink with the migration's own SQL in a regular file.",
+      ),
+    ];
+  }
+  if (!file.unparsed) return [];
+  const held =
+    file.unparsed.version === null ? "" : `; its number ${file.unparsed.version} still counts as taken`;
+  return [
+    fail(
+      "unparseable",
+      file.path,
+      `the layout cannot read the name (${file.unparsed.reason})${held}, and the app's migrator may run it anyway`,
+      `Rename it to the file reserve_migration_slot answers (layout: ${posix.basename(file.path)} does not fit).`,
+    ),
+  ];
+}
+
+function leaseHeld(f: GateFacts, s: SlotSubject): Condition {
+  const lease = ownLease(f.leases, s);
+  if (lease) return pass("lease", s.path, `lease ${lease.id} of ${s.worker}`, lease.id);
+  const other = f.leases.find((l) => l.version === s.version);
+  const why = !other
+    ? `no lease holds version ${s.version}`
+    : other.worker === s.worker
+      ? `your lease of version ${s.version} names it "${other.name}", not "${s.name}"`
+      : `version ${s.version} is leased to ${other.worker} as "${other.name}"`;
+  return fail(
+    "lease",
+    s.path,
+    why,
+    `Call reserve_migration_slot("${s.name}") and rename the file to the name it answers.`,
+  );
+}
+
+function collisions(f: GateFacts, s: SlotSubject, all: (SlotSubject | null)[]): Condition[] {
+  const siblings = all.filter((x): x is SlotSubject => x !== null);
+  const found = slotViolations(f.state, f.leases, s, { now: f.now, siblings });
+  if (found.length === 0) {
+    const p = f.state.production;
+    const note = p.status === "not_configured" ? " (production not configured)" : "";
+    return [
+      pass(
+        "collision",
+        s.path,
+        `version ${s.version} is free on main, in production, on other branches and in leases${note}`,
+      ),
+    ];
+  }
+  return found.map((v) => fail("collision", s.path, v.detail, v.fix, v.rule));
+}
+
+function noEdits(f: GateFacts): Condition {
+  const edited = f.changes.edited;
+  if (edited.length === 0)
+    return pass("no_edits", null, "no migration main already has was edited, renamed, retyped or deleted");
+  const list = edited.map((e) => `${e.path} ${e.change.replace("_", " ")}${e.to ? ` to ${e.to}` : ""}`);
+  return fail(
+    "no_edits",
+    null,
+    list.join("; "),
+    `Restore them (git checkout ${f.state.main.ref} -- <path>) and put further changes in a new migration.`,
+  );
+}
+
+function cleanTree(f: GateFacts): Condition {
+  const t = f.target;
+  if (t.dirty === null)
+    return make({
       kind: "clean_tree",
       file: null,
       passed: null,
       detail: "judged from the branch's ref: the worktree is not visible",
-      fix: null,
-      evidence: null,
-    };
-  }
-  if (!target.dirty) return pass("clean_tree", null, "no uncommitted changes");
-  const shown = dirtyPaths.slice(0, 5).join(", ") + (dirtyPaths.length > 5 ? ", …" : "");
+    });
+  if (!t.dirty) return pass("clean_tree", null, "no uncommitted changes, and no file hidden from git status");
+  const parts: string[] = [];
+  if (t.dirtyPaths.length > 0) parts.push(`uncommitted changes: ${shortList(t.dirtyPaths)}`);
+  if (t.hidden.length > 0)
+    parts.push(
+      `hidden from git status by index flags: ${shortList(t.hidden.map((h) => `${h.path} (${h.flag})`))}`,
+    );
+  const fixes = ["Commit (or remove) the changes"];
+  if (t.hidden.length > 0)
+    fixes.push("clear the flags (git update-index --no-skip-worktree --no-assume-unchanged <path>)");
   return fail(
     "clean_tree",
     null,
-    `uncommitted changes: ${shown}`,
-    "Commit (or remove) them, then run the suite again for the new tree.",
+    parts.join("; "),
+    `${fixes.join(", and ")}; then run the suite again for the new tree.`,
   );
 }
 
-/** A passing, clean suite run of the pre_push profile for exactly this tree and suite definition. */
-export async function suitePassed(state: RepoState, target: GateTarget): Promise<Condition> {
-  let hash: string;
-  try {
-    hash = suiteDefinition(state.view.loaded, "pre_push").hash;
-  } catch (err) {
+function shortList(items: string[]): string {
+  return items.slice(0, 5).join(", ") + (items.length > 5 ? `, … (${items.length} in all)` : "");
+}
+
+/** The latest finished clean-checkout run of this tree and suite definition decides. */
+function suitePassed(f: GateFacts, r: EvidenceFacts): Condition {
+  const fix = "Commit everything, then call run_pre_push_suite until it passes for this HEAD.";
+  if ("error" in r.suite)
     return fail(
       "suite",
       null,
-      (err as Error).message,
+      r.suite.error,
       "Configure suite.pre_push on main, or drop suite from gate.require.",
     );
-  }
-  const runs = await state.store.suiteRuns({ tree: target.tree, profile: "pre_push", limit: 20 });
-  const current = runs.filter((r) => r.suiteHash === hash);
-  const ok = current.find((r) => r.state === "passed" && !r.dirty);
-  if (ok) return pass("suite", null, `suite run ${ok.id} passed for tree ${target.tree.slice(0, 12)}`, ok.id);
-  const latest = current[0];
-  const why = !latest
-    ? `no suite run for tree ${target.tree.slice(0, 12)} (HEAD ${target.head.slice(0, 10)})`
-    : latest.state === "passed"
-      ? `suite run ${latest.id} passed on a dirty worktree, which does not count`
-      : `the latest suite run ${latest.id} for this tree is ${latest.state}`;
-  return fail(
-    "suite",
-    null,
-    why,
-    "Commit everything, then call run_pre_push_suite until it passes for this HEAD.",
-  );
-}
-
-export function leaseHeld(file: AddedMigration, open: LeaseRow[], worker: string): Condition {
-  if (!file.parsed)
-    return fail(
-      "lease",
-      file.path,
-      "the file name does not follow the migration layout",
-      "Rename it to the file reserve_migration_slot answers.",
+  const hash = r.suite.hash;
+  const tree = f.target.tree.slice(0, 12);
+  const mine = r.suiteRuns.filter((run) => run.suiteHash === hash);
+  const clean = mine.filter((run) => run.checkout?.kind === "clean");
+  const latest = clean.find((run) => run.state !== "running");
+  if (latest?.state === "passed")
+    return pass(
+      "suite",
+      null,
+      `suite run ${latest.id} passed on a clean checkout of tree ${tree}`,
+      latest.id,
     );
-  const { version, name } = file.parsed;
-  const lease = open.find((l) => l.version === version);
-  if (lease && lease.worker === worker && lease.name === name)
-    return pass("lease", file.path, `lease ${lease.id} of ${worker}`, lease.id);
-  const why = lease
-    ? `version ${version} is leased to ${lease.worker} as "${lease.name}"`
-    : `no lease holds version ${version}`;
-  return fail(
-    "lease",
-    file.path,
-    why,
-    `Call reserve_migration_slot("${name}") and rename the file to the name it answers.`,
-  );
+  if (latest)
+    return fail("suite", null, `the latest suite run ${latest.id} of tree ${tree} ${latest.state}`, fix);
+  if (clean.length > 0)
+    return fail(
+      "suite",
+      null,
+      `suite run ${clean[0]!.id} of tree ${tree} is still running`,
+      "Wait for it with suite_status.",
+    );
+  const why =
+    mine.length > 0
+      ? `suite run ${mine[0]!.id} ran in the worktree, not on a clean checkout of the commit: it is not evidence`
+      : `no suite run for tree ${tree} (HEAD ${f.target.head.slice(0, 10)})`;
+  return fail("suite", null, why, fix);
 }
 
-/** The dry run record for this file's exact content, against the current baseline and main. */
-export function dryRunPassed(
-  file: AddedMigration,
-  records: DryRunRecord[],
-  templateKey: string | null,
-): Condition {
-  const mine = records.filter((r) => r.file === file.path);
-  const exact = mine.filter((r) => r.sha256 === file.sha256);
-  const ok = exact.find((r) => r.outcome === "passed" && r.templateKey === templateKey);
-  if (ok) return pass("dry_run", file.path, `dry run ${ok.runId} passed for this content`, ok.runId);
-  const fix = "Call dry_run_migration and fix what it reports until it passes, then commit.";
-  if (exact.some((r) => r.outcome === "passed")) {
+/**
+ * The latest dry run that applied exactly the branch's new files, at their committed contents,
+ * together, on the current baseline, decides. A subset or an older content does not count.
+ */
+function dryRunPassed(f: GateFacts, r: EvidenceFacts): Condition {
+  const fix =
+    "Call dry_run_migration without a files argument (it rehearses the whole set together); then commit.";
+  const wanted = new Map(f.changes.added.map((a) => [a.path, f.contents.get(a.path) ?? ""]));
+  const exact = r.dryRuns.filter(
+    (run) => run.files.length === wanted.size && run.files.every((x) => wanted.get(x.path) === x.sha256),
+  );
+  const current = exact
+    .filter((run) => run.templateKey === r.templateKey)
+    .sort((a, b) => b.createdAt - a.createdAt || failedFirst(a) - failedFirst(b));
+  const n = `${wanted.size} new file(s)`;
+  const latest = current[0];
+  if (latest?.files.every((x) => x.outcome === "passed"))
+    return pass(
+      "dry_run",
+      null,
+      `dry run ${latest.runId} applied all ${n} together at their committed contents`,
+      latest.runId,
+    );
+  if (latest) {
+    const bad =
+      latest.files.find((x) => x.outcome === "failed") ?? latest.files.find((x) => x.outcome !== "passed");
     return fail(
       "dry_run",
-      file.path,
-      "the dry run passed against an older baseline: main or production changed since",
+      null,
+      `the latest dry run of these ${n} (${latest.runId}) ${bad?.outcome ?? "failed"} at ${bad?.path ?? "?"}`,
       fix,
     );
   }
   if (exact.length > 0)
-    return fail("dry_run", file.path, `the latest dry run of this content ${exact[0]!.outcome}`, fix);
-  if (mine.length > 0)
     return fail(
       "dry_run",
-      file.path,
-      "a dry run passed for an older content of this file, not for this one",
+      null,
+      "the dry run of these files ran against an older baseline: main or production changed since",
       fix,
     );
-  return fail("dry_run", file.path, "no dry run of this file", fix);
-}
-
-/** Nothing on main or in production holds the file's version under another name (or at all, applied). */
-export function noCollision(file: AddedMigration, state: RepoState): Condition {
-  if (!file.parsed) return fail("collision", file.path, "not a migration file name", "Rename it.");
-  const { version, name } = file.parsed;
-  const moveFix = `Call reserve_migration_slot("${name}") again to move to a free version, then rename the file.`;
-  const holders = holdersOf(state, version);
-  const main = holders.find((h) => h.source === "main");
-  if (main && namesDiffer(main.name, name))
-    return fail("collision", file.path, `main already has version ${version} as ${main.file}`, moveFix);
-  if (main) {
-    const same = state.main.catalog.byVersion.get(version)?.some((e) => e.oid === file.oid);
-    if (same) return pass("collision", file.path, `main already has ${main.file} with the same content`);
+  const partial = r.dryRuns.find((run) => run.files.some((x) => wanted.get(x.path) === x.sha256));
+  if (partial)
     return fail(
-      "collision",
-      file.path,
-      `main already has ${main.file} with other content`,
-      "Drop your copy; add a new migration for further changes.",
+      "dry_run",
+      null,
+      `dry run ${partial.runId} applied ${partial.files.map((x) => x.path).join(", ")}, not exactly the branch's ${n} at their committed contents`,
+      fix,
     );
-  }
-  const p = state.production;
-  if (p.status === "unreachable")
-    return fail(
-      "collision",
-      file.path,
-      `production could not be checked: ${p.error}`,
-      "Retry when production is reachable.",
-    );
-  const row = holders.find((h) => h.source === "production");
-  if (row) {
-    const detail = namesDiffer(row.name, name)
-      ? `production applied ${version} as "${row.name}"`
-      : `production already applied ${version}`;
-    return fail("collision", file.path, detail, moveFix);
-  }
-  if (state.config.migrations.ordering === "strict") {
-    const applied = Math.max(
-      state.main.catalog.maxVersion ?? 0,
-      p.status === "checked" ? (p.history.maxVersion ?? 0) : 0,
-    );
-    if (version <= applied)
-      return fail("collision", file.path, `out of order: main already has ${applied}`, moveFix);
-  }
-  const note = p.status === "not_configured" ? " (production not configured)" : "";
-  return pass("collision", file.path, `version ${version} is free on main and in production${note}`);
+  if (r.dryRuns.length > 0)
+    return fail("dry_run", null, "dry runs exist only for older contents of these files", fix);
+  return fail("dry_run", null, `no dry run of the branch's ${n}`, fix);
 }
 
-export function noEdits(edited: EditedMigration[], state: RepoState): Condition {
-  if (edited.length === 0)
-    return pass("no_edits", null, "no migration main already has was edited, renamed or deleted");
-  const list = edited.map((e) => `${e.path} ${e.change}${e.to ? ` to ${e.to}` : ""}`).join("; ");
-  return fail(
-    "no_edits",
-    null,
-    list,
-    `Restore them (git checkout ${state.main.ref} -- <path>) and put further changes in a new migration.`,
-  );
-}
-
-/** The template key a dry run must have used to count now: the current baseline plus main's pending. */
-export async function currentTemplateKey(ws: Workspace, state: RepoState): Promise<string | null> {
-  const baseline = await resolveBaseline(ws, state);
-  return chainKeys(baseline).at(-1) ?? null;
+function failedFirst(run: { files: { outcome: string }[] }): number {
+  return run.files.every((x) => x.outcome === "passed") ? 1 : 0;
 }

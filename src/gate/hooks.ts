@@ -36,7 +36,7 @@ export async function preToolUseHook(raw: unknown, open: OpenWorkspace): Promise
     const reporter = (await ws.view()).loaded.config.gate?.reporter;
     if (!reporter || !invokesReporter(command, reporter)) return null;
     const state = await gatherRepoState(ws, { fetch: true });
-    const gate = await evaluate(ws, state, await gateTarget(ws, state, {}));
+    const gate = await evaluate(ws, state, await gateTarget(ws.git, state, {}));
     if (gate.green) return null;
     return deny(`mai-gate: the completion gate is red, so this report is refused.\n${describeGate(gate)}`);
   } catch (err) {
@@ -60,7 +60,7 @@ export async function stopHook(raw: unknown, open: OpenWorkspace): Promise<strin
     const state = await gatherRepoState(ws, { fetch: false });
     const ahead = await ws.git.run(["rev-list", "--count", `${state.main.sha}..HEAD`]);
     if (!ahead.ok || Number(ahead.stdout.trim()) === 0) return null;
-    const gate = await evaluate(ws, state, await gateTarget(ws, state, {}));
+    const gate = await evaluate(ws, state, await gateTarget(ws.git, state, {}));
     if (gate.green) return null;
     return JSON.stringify({
       decision: "block",

@@ -1,69 +1,79 @@
 import { posix } from "node:path";
-import { GitError } from "../errors.js";
-import { sha256 } from "../hash.js";
-import { type ParsedName, parseFileName } from "../migrations/layout.js";
-import type { RepoState } from "../slots/sources.js";
-import type { Workspace } from "../workspace.js";
+import type { CommittedChange } from "../git/changes.js";
+import { type LayoutSpec, type ParsedName, parseFileName } from "../migrations/layout.js";
 
-/** A migration file the branch added (relative to its merge base with main), with its content hash. */
+/** A migration file the branch added (relative to its merge base with main), at the judged commit. */
 export interface AddedMigration {
   path: string;
+  /** The name read through the layout; null when it cannot be read. */
   parsed: ParsedName | null;
-  /** sha256 of the file's text at the judged commit: what a dry run must have passed for. */
-  sha256: string;
+  /** Why the layout cannot read it, and the leading number it still holds (null: none). */
+  unparsed: { reason: string; version: number | null } | null;
+  /** Git's file mode: 120000 is a symlink, which is not a migration file. */
+  mode: string;
   oid: string;
 }
 
-/** A migration main already has (at the merge base) that the branch modified, renamed or deleted. */
+/** A migration main already has (at the merge base) that the branch changed: never allowed. */
 export interface EditedMigration {
   path: string;
-  change: "modified" | "renamed" | "deleted";
+  change: "modified" | "mode_changed" | "type_changed" | "renamed" | "deleted";
   to: string | null;
 }
 
+export interface BranchChanges {
+  /** Merge base of the judged commit and main. */
+  base: string;
+  /** New forward migration files: what needs a lease and a dry run, in version order. */
+  added: AddedMigration[];
+  edited: EditedMigration[];
+}
+
+export const SYMLINK_MODE = "120000";
+
 /**
- * The branch's migration changes between its merge base with main and `head`: added files (the
- * ones that need a lease and a dry run) and edits of files main already had (never allowed).
+ * Splits the committed changes under the migration directory into new files and edits of files
+ * main already had. Down files are never applied forward: new ones need nothing, edits of them are
+ * harmless. Files the layout ignores (a README) are ignored.
  */
-export async function branchMigrations(
-  ws: Workspace,
-  state: RepoState,
-  head: string,
-): Promise<{ added: AddedMigration[]; edited: EditedMigration[]; base: string }> {
-  const dir = state.config.migrations.dir;
-  const base = await ws.git.run(["merge-base", head, state.main.sha]);
-  if (!base.ok) throw new GitError(`no merge base between ${head.slice(0, 10)} and ${state.main.ref}`);
-  const diff = await ws.git.run(["diff", "--name-status", "-z", "-M", base.stdout.trim(), head, "--", dir]);
-  if (!diff.ok) throw new GitError(`git diff failed: ${diff.stderr.trim()}`);
-  const fields = diff.stdout.split("\0").filter((f) => f !== "");
-  const addedPaths: string[] = [];
+export function classifyChanges(
+  changes: CommittedChange[],
+  spec: LayoutSpec,
+): Pick<BranchChanges, "added" | "edited"> {
+  const added: AddedMigration[] = [];
   const edited: EditedMigration[] = [];
-  for (let i = 0; i < fields.length; ) {
-    const status = fields[i++]!;
-    if (status.startsWith("R")) {
-      const from = fields[i++]!;
-      const to = fields[i++]!;
-      edited.push({ path: from, change: "renamed", to });
-      addedPaths.push(to);
-    } else {
-      const path = fields[i++]!;
-      if (status === "A" || status.startsWith("C")) addedPaths.push(path);
-      else if (status === "M") edited.push({ path, change: "modified", to: null });
-      else if (status === "D") edited.push({ path, change: "deleted", to: null });
-    }
+  const read = (path: string) => parseFileName(posix.basename(path), spec);
+  const isDown = (path: string) => {
+    const p = read(path);
+    return p?.ok === true && p.parsed.direction === "down";
+  };
+  for (const c of changes) {
+    if (c.status === "R") edited.push({ path: c.from!, change: "renamed", to: c.path });
+    else if (c.status === "D") edited.push({ path: c.path, change: "deleted", to: null });
+    else if (c.status === "T") edited.push({ path: c.path, change: "type_changed", to: null });
+    else if (c.status === "M")
+      edited.push({
+        path: c.path,
+        change: c.oldMode !== c.newMode && c.oldOid === c.oid ? "mode_changed" : "modified",
+        to: null,
+      });
+    if (c.status !== "A" && c.status !== "C" && c.status !== "R") continue;
+    const outcome = read(c.path);
+    if (outcome === null || isDown(c.path)) continue;
+    added.push({
+      path: c.path,
+      parsed: outcome.ok ? outcome.parsed : null,
+      unparsed: outcome.ok ? null : { reason: outcome.reason, version: outcome.version },
+      mode: c.newMode,
+      oid: c.oid,
+    });
   }
-  const scan = (await ws.scanner(dir).scan([head])).get(head);
-  const oids = new Map((scan?.entries ?? []).map((e) => [posix.join(dir, e.name), e.oid]));
-  const forward = addedPaths.filter((p) => {
-    const parsed = parseFileName(posix.basename(p), state.config.migrations);
-    return !(parsed?.ok && parsed.parsed.direction === "down");
-  });
-  const texts = await ws.blobTexts(forward.map((p) => oids.get(p) ?? ""));
-  const added = forward.map((path): AddedMigration => {
-    const parsed = parseFileName(posix.basename(path), state.config.migrations);
-    const oid = oids.get(path) ?? "";
-    return { path, parsed: parsed?.ok ? parsed.parsed : null, sha256: sha256(texts.get(oid) ?? ""), oid };
-  });
-  const editedForward = edited.filter((e) => !/\.down\.sql$/.test(e.path));
-  return { added, edited: editedForward, base: base.stdout.trim() };
+  const relevant = edited.filter((e) => read(e.path) !== null && !isDown(e.path));
+  added.sort((a, b) => versionOf(a) - versionOf(b) || a.path.localeCompare(b.path));
+  return { added, edited: relevant };
+}
+
+/** The version a new file holds: its parsed version, else its leading number, else none. */
+export function versionOf(file: AddedMigration): number {
+  return file.parsed?.version ?? file.unparsed?.version ?? Number.MAX_SAFE_INTEGER;
 }

@@ -49,17 +49,19 @@ export async function reportCompleted(
   }
   const state = await gatherRepoState(ws, { fetch: true });
   requireRole(state.view.identity, ["worker"], "report completion");
-  const target = await gateTarget(ws, state, { worker: input.worker });
+  const target = await gateTarget(ws.git, state, { worker: input.worker });
   const gate = await evaluate(ws, state, target);
   if (!gate.green) return { accepted: false, gate };
-  const [done] = await state.store.completions({ worker: target.worker, head: target.head, limit: 1 });
+  const worker = target.worker!;
+  const branch = target.branch!;
+  const [done] = await state.store.completions({ worker, head: target.head, limit: 1 });
   if (done?.reported)
     return { accepted: true, gate, completion: done, alreadyReported: true, reporter: null };
   const actor = { actor: actorOf(state.view.identity), role: state.view.identity.role };
   const completion: CompletionRecord = done ?? {
     id: `C${randomUUID().replaceAll("-", "").slice(0, 12)}`,
-    worker: target.worker,
-    branch: target.branch,
+    worker,
+    branch,
     head: target.head,
     tree: target.tree,
     summary,
@@ -76,7 +78,7 @@ export async function reportCompleted(
   });
   const argv = state.config.gate?.reporter;
   if (!argv) return { accepted: true, gate, completion, alreadyReported: false, reporter: null };
-  const vars = { summary, worker: target.worker, branch: target.branch, sha: target.head };
+  const vars = { summary, worker, branch, sha: target.head };
   const reporter = await runReporter(
     ws,
     argv,

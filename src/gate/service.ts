@@ -1,36 +1,32 @@
 import { requireRole } from "../identity.js";
 import { gatherRepoState, type RepoState } from "../slots/sources.js";
 import type { Workspace } from "../workspace.js";
-import {
-  type Condition,
-  cleanTree,
-  currentTemplateKey,
-  dryRunPassed,
-  leaseHeld,
-  noCollision,
-  noEdits,
-  suitePassed,
-} from "./conditions.js";
-import { branchMigrations } from "./migrations.js";
+import { type Condition, type ConditionKind, conditionsOf } from "./conditions.js";
+import { type ConfigTrust, type GateFacts, gatherFacts } from "./facts.js";
 import { type GateTarget, gateTarget } from "./target.js";
 
 export const REQUIREMENTS = ["clean_tree", "suite", "migrations"] as const;
 export type Requirement = (typeof REQUIREMENTS)[number];
 
 export interface GateResult {
+  /** gate: every condition for a worker's HEAD; ci: those that need none of the worker's records. */
+  scope: GateFacts["scope"];
   target: GateTarget;
   green: boolean;
   required: Requirement[];
   conditions: (Condition & { required: boolean })[];
-  /** The failed required conditions: what stands between the worker and completion. */
+  /** The failed required conditions: what stands between the worker and completion, in fix order. */
   unmet: Condition[];
   /** Record ids the verdict rests on. */
   evidence: { suiteRun: string | null; dryRuns: string[]; leases: string[] };
+  trust: ConfigTrust;
 }
 
-const REQUIREMENT_OF: Record<Condition["kind"], Requirement> = {
+const REQUIREMENT_OF: Record<ConditionKind, Requirement | null> = {
+  main_config: null,
   clean_tree: "clean_tree",
   suite: "suite",
+  unparseable: "migrations",
   lease: "migrations",
   dry_run: "migrations",
   collision: "migrations",
@@ -39,71 +35,71 @@ const REQUIREMENT_OF: Record<Condition["kind"], Requirement> = {
 
 /**
  * Every gate condition for a worker's current HEAD (or, for the head, a branch's ref), recomputed
- * now: only suite and dry-run results are read from the record, by their content keys.
+ * now from facts read once: only suite and dry-run results come from the record, by content keys.
  */
 export async function gateStatus(
   ws: Workspace,
-  input: { branch?: string | undefined; worker?: string | undefined } = {},
+  input: { branch?: string | undefined; worker?: string | undefined; sha?: string | undefined } = {},
 ): Promise<GateResult> {
   const state = await gatherRepoState(ws, { fetch: true });
   requireRole(state.view.identity, ["worker", "head", "tester"], "read a gate");
-  const target = await gateTarget(ws, state, input);
+  const target = await gateTarget(ws.git, state, input);
   return evaluate(ws, state, target);
 }
 
-export async function evaluate(ws: Workspace, state: RepoState, target: GateTarget): Promise<GateResult> {
-  const required = (state.config.gate?.require ?? [...REQUIREMENTS]) as Requirement[];
-  const [migrations, dirtyPaths, open] = await Promise.all([
-    branchMigrations(ws, state, target.head),
-    target.dirty ? dirtyFiles(ws) : Promise.resolve([]),
-    state.store.listLeases({ includeEnded: false, limit: 10_000 }),
-  ]);
-  const conditions: Condition[] = [cleanTree(target, dirtyPaths), await suitePassed(state, target)];
-  if (migrations.added.length > 0) {
-    const [templateKey, records] = await Promise.all([
-      currentTemplateKey(ws, state),
-      Promise.all(migrations.added.map((f) => state.store.dryRuns({ file: f.path, limit: 50 }))),
-    ]);
-    migrations.added.forEach((file, i) => {
-      conditions.push(leaseHeld(file, open, target.worker));
-      conditions.push(dryRunPassed(file, records[i]!, templateKey));
-      conditions.push(noCollision(file, state));
-    });
-  }
-  conditions.push(noEdits(migrations.edited, state));
-  const marked = conditions.map((c) => ({ ...c, required: required.includes(REQUIREMENT_OF[c.kind]) }));
+/** Gathers the facts for `target` and judges them. */
+export async function evaluate(
+  ws: Workspace,
+  state: RepoState,
+  target: GateTarget,
+  scope: GateFacts["scope"] = "gate",
+): Promise<GateResult> {
+  return judge(await gatherFacts(ws, state, target, scope));
+}
+
+/** The verdict: a pure function of the facts. Conditions a config does not require are shown, not counted. */
+export function judge(f: GateFacts): GateResult {
+  const required =
+    f.scope === "ci"
+      ? [...REQUIREMENTS]
+      : ((f.state.config.gate?.require ?? [...REQUIREMENTS]) as Requirement[]);
+  const marked = conditionsOf(f).map((c) => {
+    const need = REQUIREMENT_OF[c.kind];
+    return { ...c, required: need === null || required.includes(need) };
+  });
   const unmet = marked.filter((c) => c.required && c.passed === false);
-  const ids = (kind: Condition["kind"]) =>
+  const ids = (kind: ConditionKind) =>
     marked.filter((c) => c.kind === kind && c.evidence).map((c) => c.evidence!);
   return {
-    target,
+    scope: f.scope,
+    target: f.target,
     green: unmet.length === 0,
     required,
     conditions: marked,
     unmet,
     evidence: { suiteRun: ids("suite")[0] ?? null, dryRuns: ids("dry_run"), leases: ids("lease") },
+    trust: f.trust,
   };
 }
 
-async function dirtyFiles(ws: Workspace): Promise<string[]> {
-  const r = await ws.git.run(["status", "--porcelain", "--untracked-files=normal"]);
-  return r.stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => line.slice(3));
+/** One line per unmet condition: `kind[/rule] file: detail. Fix: …`. */
+export function describeCondition(c: Condition): string {
+  return `${c.kind}${c.rule ? `/${c.rule}` : ""}${c.file ? ` ${c.file}` : ""}: ${c.detail}.${c.fix ? ` Fix: ${c.fix}` : ""}`;
 }
 
 /** Plain sentences: the verdict and each unmet condition with its fix. */
 export function describeGate(g: GateResult): string {
-  const head = `Gate for ${g.target.worker} on ${g.target.branch} at ${g.target.head.slice(0, 10)}: ${g.green ? "GREEN" : "RED"}.`;
+  const where = g.target.branch ?? "(no branch)";
+  const who = g.target.worker ?? "no worker";
+  const head = `Gate for ${who} on ${where} at ${g.target.head.slice(0, 10)}: ${g.green ? "GREEN" : "RED"}.`;
   const lines = [head];
   if (g.green) {
     const passed = g.conditions
       .filter((c) => c.passed === true)
       .map((c) => `${c.kind}${c.file ? ` ${c.file}` : ""}`);
-    lines.push(`Passed: ${passed.join("; ")}.`);
+    lines.push(`Passed: ${[...new Set(passed)].join("; ")}.`);
   }
-  for (const c of g.unmet) lines.push(`- ${c.kind}${c.file ? ` ${c.file}` : ""}: ${c.detail}. Fix: ${c.fix}`);
+  for (const c of g.unmet) lines.push(`- ${describeCondition(c)}`);
   if (g.target.kind === "ref")
     lines.push("Judged from the branch's ref: the worktree's cleanliness is not visible from here.");
   return lines.join("\n");

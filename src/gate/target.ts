@@ -1,38 +1,42 @@
 import { ForbiddenError, GitError, InputError } from "../errors.js";
-import { treeState } from "../git/changes.js";
-import type { Identity } from "../identity.js";
+import { type HiddenFile, treeOf, worktreeState } from "../git/changes.js";
+import type { Git } from "../git/git.js";
+import { type Identity, requireWorkerId, workerOfBranch } from "../identity.js";
 import type { RepoState } from "../slots/sources.js";
-import type { Workspace } from "../workspace.js";
 
-/** What a gate is judged on: the caller's worktree, or (for the head) a branch's ref. */
+/**
+ * What a verdict is judged on: the caller's worktree; a branch's ref (the head, or a worker without
+ * this worktree); or a commit checked out by CI, whose branch may not name a worker.
+ */
 export interface GateTarget {
-  kind: "worktree" | "ref";
-  worker: string;
-  branch: string;
+  kind: "worktree" | "ref" | "commit";
+  /** The branch's worker; null only for a CI commit whose branch names none. */
+  worker: string | null;
+  branch: string | null;
   head: string;
   tree: string;
-  /** Uncommitted changes in the worktree; null when judged from a ref (not observable). */
+  /** Uncommitted changes in the worktree; null when not observable (a ref, a CI commit). */
   dirty: boolean | null;
+  dirtyPaths: string[];
+  /** Tracked files whose skip-worktree or assume-unchanged flag hides their changes. */
+  hidden: HiddenFile[];
 }
-
-const WORKER_BRANCH = /^mai\/([^/]+)\/.+$/;
 
 /**
  * A worker's gate is always its own worktree's HEAD, which must be on a branch. The head (or the
  * tester) may name any branch; it is judged from the ref, so a clean worktree cannot be checked.
  */
 export async function gateTarget(
-  ws: Workspace,
+  git: Git,
   state: RepoState,
-  input: { branch?: string | undefined; worker?: string | undefined },
+  input: { branch?: string | undefined; worker?: string | undefined; sha?: string | undefined },
 ): Promise<GateTarget> {
   const { identity } = state.view;
-  if (input.branch && identity.role !== "worker") return fromRef(ws, state, input.branch);
+  if (input.branch && identity.role !== "worker") return fromRef(git, state, input.branch, input.sha);
   if (input.branch && input.branch !== identity.branch) {
     // A worker without this worktree (HTTP mode, or another checkout) may ask about its own branches.
-    const own =
-      identity.worker && WORKER_BRANCH.exec(input.branch.replace(/^origin\//, ""))?.[1] === identity.worker;
-    if (own) return fromRef(ws, state, input.branch);
+    if (identity.worker && workerOfBranch(input.branch) === identity.worker)
+      return fromRef(git, state, input.branch, input.sha);
     throw new ForbiddenError(
       `a worker asks only about its own gate: ${input.branch} is not a branch of ${identity.worker ?? "yours"}`,
       "Drop the branch argument, or name one of your own mai/<you>/<task> branches; the head can look at any.",
@@ -49,14 +53,30 @@ export async function gateTarget(
     );
   }
   const worker = ownWorker(identity, input.worker);
-  const tree = await treeState(ws.git);
+  const tree = await worktreeState(git);
+  const dirty = tree.dirtyPaths.length > 0 || tree.hidden.length > 0;
+  return { kind: "worktree", worker, branch: identity.branch, ...tree, dirty };
+}
+
+/** CI's target: the checked-out commit, on `branch` (the PR's branch) or whatever HEAD is on. */
+export async function commitTarget(
+  git: Git,
+  state: RepoState,
+  branch: string | undefined,
+): Promise<GateTarget> {
+  const r = await git.run(["rev-parse", "HEAD", "HEAD^{tree}"]);
+  if (!r.ok) throw new GitError(`this checkout has no commit to check: ${r.stderr.trim()}`);
+  const [head, tree] = r.stdout.trim().split("\n");
+  const name = branch ?? state.view.identity.branch;
   return {
-    kind: "worktree",
-    worker,
-    branch: identity.branch,
-    head: tree.head,
-    tree: tree.tree,
-    dirty: tree.dirty,
+    kind: "commit",
+    worker: name ? workerOfBranch(name) : null,
+    branch: name,
+    head: head!,
+    tree: tree!,
+    dirty: null,
+    dirtyPaths: [],
+    hidden: [],
   };
 }
 
@@ -68,27 +88,30 @@ function ownWorker(identity: Identity, asked: string | undefined): string {
       "Drop the worker argument; mai-gate knows who is calling.",
     );
   }
-  if (!caller) {
-    throw new InputError(
-      "cannot tell which worker is calling",
-      "Check out your branch mai/<worker>/<task>, or set MAI_WORKER in the server's env.",
-    );
-  }
-  return caller;
+  return requireWorkerId(identity);
 }
 
-async function fromRef(ws: Workspace, state: RepoState, branch: string): Promise<GateTarget> {
+/** A worker branch judged from its ref, or at `sha` (a commit of it that need not be the tip). */
+export async function fromRef(git: Git, state: RepoState, branch: string, sha?: string): Promise<GateTarget> {
   const refs = state.view.refs.refs;
   const name = [branch, `origin/${branch}`].find((r) => refs.has(r));
-  if (!name)
+  if (!name && !sha)
     throw new InputError(
       `no branch ${branch} here`,
       "Name a branch as git shows it, e.g. mai/ann/fix (after git fetch).",
     );
-  const worker = WORKER_BRANCH.exec(name.replace(/^origin\//, ""))?.[1];
+  const worker = workerOfBranch(branch);
   if (!worker) throw new InputError(`${branch} is not a worker branch mai/<worker>/<task>`);
-  const head = refs.get(name)!;
-  const r = await ws.git.run(["rev-parse", `${head}^{tree}`]);
-  if (!r.ok) throw new GitError(`cannot read the tree of ${name}: ${r.stderr.trim()}`);
-  return { kind: "ref", worker, branch: name, head, tree: r.stdout.trim(), dirty: null };
+  const head = sha ?? refs.get(name!)!;
+  const tree = await treeOf(git, head);
+  return {
+    kind: "ref",
+    worker,
+    branch: name ?? branch,
+    head,
+    tree,
+    dirty: null,
+    dirtyPaths: [],
+    hidden: [],
+  };
 }

@@ -54,12 +54,12 @@ async function branchGates(ws: Workspace): Promise<GateRow[]> {
   const rows: GateRow[] = [];
   for (const branch of [...names.keys()].sort().slice(0, MAX_GATES)) {
     try {
-      const target = await gateTarget(ws, state, { branch });
+      const target = await gateTarget(ws.git, state, { branch });
       const g = await evaluate(ws, state, target);
       const unmet = g.unmet.map(
         (c) => `${c.kind}${c.file ? ` ${c.file.split("/").at(-1)}` : ""}: ${c.detail}`,
       );
-      rows.push({ branch, worker: target.worker, head: target.head, green: g.green, unmet });
+      rows.push({ branch, worker: target.worker ?? "?", head: target.head, green: g.green, unmet });
     } catch (err) {
       rows.push({
         branch,

@@ -11,18 +11,42 @@ export interface CatalogEntry {
   oid?: string;
 }
 
+/** A `.sql` file the layout cannot read. Its leading number, when it has one, is still taken. */
+export interface UnparsedFile {
+  file: string;
+  oid?: string;
+  version: number | null;
+  reason: string;
+}
+
 export type CatalogDefect =
   | { kind: "duplicate_version"; version: number; files: string[] }
-  | { kind: "unparseable"; file: string; reason: string };
+  | { kind: "unparseable"; file: string; reason: string; version: number | null };
+
+/**
+ * What holds a version in one tree: a forward migration file, or an unparseable file that starts
+ * with the number (name null: it cannot be compared, so it clashes with every other name).
+ */
+export interface Holding {
+  version: number;
+  name: string | null;
+  file: string;
+  oid?: string;
+  unparsed: boolean;
+}
 
 /** A migration directory read through a layout: entries in numeric order, and what is wrong with it. */
 export interface Catalog {
   entries: CatalogEntry[];
   byVersion: Map<number, CatalogEntry[]>;
+  unparsed: UnparsedFile[];
   defects: CatalogDefect[];
   /** Files that are not migrations (no `.sql`), ignored. */
   ignored: string[];
+  /** The largest version of a readable migration file. */
   maxVersion: number | null;
+  /** The largest version any file holds, unparseable files included: reservations start above it. */
+  maxTaken: number | null;
   style: NamingStyle;
 }
 
@@ -37,12 +61,13 @@ export function catalogFromTree(entries: TreeEntry[], spec: LayoutSpec): Catalog
 
 export function buildCatalog(files: { file: string; oid?: string }[], spec: LayoutSpec): Catalog {
   const entries: CatalogEntry[] = [];
-  const defects: CatalogDefect[] = [];
+  const unparsed: UnparsedFile[] = [];
   const ignored: string[] = [];
   for (const { file, oid } of files) {
     const outcome = parseFileName(file, spec);
     if (outcome === null) ignored.push(file);
-    else if (!outcome.ok) defects.push({ kind: "unparseable", file, reason: outcome.reason });
+    else if (!outcome.ok)
+      unparsed.push({ file, version: outcome.version, reason: outcome.reason, ...(oid ? { oid } : {}) });
     else entries.push({ ...outcome.parsed, file, ...(oid ? { oid } : {}) });
   }
   entries.sort(compareEntries);
@@ -52,28 +77,40 @@ export function buildCatalog(files: { file: string; oid?: string }[], spec: Layo
     if (list) list.push(e);
     else byVersion.set(e.version, [e]);
   }
-  for (const [version, list] of byVersion) {
-    if (isDuplicate(list))
-      defects.push({ kind: "duplicate_version", version, files: list.map((e) => e.file) });
+  const defects: CatalogDefect[] = unparsed.map((u) => ({
+    kind: "unparseable",
+    file: u.file,
+    reason: u.reason,
+    version: u.version,
+  }));
+  if (spec.duplicates !== "allow") {
+    for (const [version, list] of byVersion) {
+      if (isDuplicate(list))
+        defects.push({ kind: "duplicate_version", version, files: list.map((e) => e.file) });
+    }
   }
-  const last = entries.at(-1);
+  const maxVersion = entries.at(-1)?.version ?? null;
+  const numbers = [maxVersion, ...unparsed.map((u) => u.version)].filter((v): v is number => v !== null);
   return {
     entries,
     byVersion,
+    unparsed,
     defects,
     ignored,
-    maxVersion: last ? last.version : null,
+    maxVersion,
+    maxTaken: numbers.length > 0 ? Math.max(...numbers) : null,
     style: inferStyle(entries, spec),
   };
 }
 
-/** One version may hold one up and one down file of the same name; anything more is a duplicate. */
-function isDuplicate(list: CatalogEntry[]): boolean {
-  if (list.length === 1) return false;
-  const names = new Set(list.map((e) => e.name));
-  if (names.size > 1) return true;
-  const directions = list.map((e) => e.direction ?? "single");
-  return new Set(directions).size !== directions.length;
+/**
+ * One version may hold one forward file and one down file, whatever their names (golang-migrate
+ * pairs them by version: `30_add_x.up.sql` with `30_drop_x.down.sql`). Two forward files, or two
+ * down files, of one version are a duplicate.
+ */
+export function isDuplicate(list: CatalogEntry[]): boolean {
+  const forward = list.filter((e) => e.direction !== "down").length;
+  return forward > 1 || list.length - forward > 1;
 }
 
 function compareEntries(a: CatalogEntry, b: CatalogEntry): number {
@@ -98,18 +135,43 @@ export function forwardEntries(catalog: Catalog): CatalogEntry[] {
   return catalog.entries.filter((e) => e.direction !== "down");
 }
 
-const deltas = new WeakMap<Catalog, { main: Catalog; delta: CatalogEntry[] }>();
+/** Everything in the tree that holds a version: forward files and numbered unparseable files. */
+export function holdings(catalog: Catalog): Holding[] {
+  const out: Holding[] = forwardEntries(catalog).map((e) => ({
+    version: e.version,
+    name: e.name,
+    file: e.file,
+    unparsed: false,
+    ...(e.oid ? { oid: e.oid } : {}),
+  }));
+  for (const u of catalog.unparsed) {
+    if (u.version !== null)
+      out.push({
+        version: u.version,
+        name: null,
+        file: u.file,
+        unparsed: true,
+        ...(u.oid ? { oid: u.oid } : {}),
+      });
+  }
+  return out;
+}
+
+const deltas = new WeakMap<Catalog, { main: Catalog; delta: Holding[] }>();
 
 /**
- * A branch's forward migrations that main does not have under the same version and name: what the
- * branch adds. Memoised per (branch catalog, main catalog); both are cached per tree, so a rescan
- * after one branch moved recomputes only that branch.
+ * What a branch holds that main does not: forward migrations main lacks under the same version and
+ * name, and numbered unparseable files main lacks by file name. Memoised per (branch catalog, main
+ * catalog); both are cached per tree, so a rescan after one branch moved recomputes only that branch.
  */
-export function deltaAgainst(branch: Catalog, main: Catalog): CatalogEntry[] {
+export function deltaAgainst(branch: Catalog, main: Catalog): Holding[] {
   const cached = deltas.get(branch);
   if (cached?.main === main) return cached.delta;
-  const delta = branch.entries.filter(
-    (e) => e.direction !== "down" && !(main.byVersion.get(e.version) ?? []).some((m) => m.name === e.name),
+  const mainFiles = new Set(main.unparsed.map((u) => u.file));
+  const delta = holdings(branch).filter((h) =>
+    h.unparsed
+      ? !mainFiles.has(h.file)
+      : !(main.byVersion.get(h.version) ?? []).some((m) => m.direction !== "down" && m.name === h.name),
   );
   deltas.set(branch, { main, delta });
   return delta;

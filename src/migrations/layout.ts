@@ -11,9 +11,19 @@ export interface ParsedName {
   direction: Direction | null;
 }
 
-export type ParseOutcome = { ok: true; parsed: ParsedName } | { ok: false; reason: string } | null;
+/**
+ * A file name read through a layout: parsed; or a `.sql` file the layout cannot read, with the
+ * leading number it starts with (which still counts as taken: the app's migrator may run it anyway),
+ * null when it has none or the number is out of range; or null for files that are not migrations.
+ */
+export type ParseOutcome =
+  | { ok: true; parsed: ParsedName }
+  | { ok: false; reason: string; version: number | null }
+  | null;
 
-export type LayoutSpec = Pick<MigrationsConfig, "layout" | "pattern" | "template" | "width">;
+export type LayoutSpec = Pick<MigrationsConfig, "layout" | "pattern" | "template" | "width"> & {
+  duplicates?: MigrationsConfig["duplicates"];
+};
 
 const NUMBERED = /^(\d+)_(.+)\.sql$/;
 const GOLANG_MIGRATE = /^(\d+)_(.+)\.(up|down)\.sql$/;
@@ -24,33 +34,62 @@ const TIMESTAMP = /^(\d{14})_(.+?)(?:\.(up|down))?\.sql$/;
  * migrations at all (a README beside them), and a reason for `.sql` files the layout cannot read.
  */
 export function parseFileName(file: string, spec: LayoutSpec): ParseOutcome {
-  if (spec.layout === "custom") return parseCustom(file, spec.pattern!);
+  if (spec.layout === "custom") return parseCustom(file, spec);
   if (!file.endsWith(".sql")) return null;
   const re =
     spec.layout === "numbered" ? NUMBERED : spec.layout === "golang-migrate" ? GOLANG_MIGRATE : TIMESTAMP;
   const m = re.exec(file);
-  if (!m) return { ok: false, reason: expectedShape(spec.layout) };
-  return build(m[1]!, m[2]!, (m[3] as Direction | undefined) ?? null);
+  if (!m) return unparseable(file, expectedShape(spec.layout));
+  return build(m[1]!, m[2]!, (m[3] as Direction | undefined) ?? null, spec);
 }
 
-function parseCustom(file: string, pattern: string): ParseOutcome {
+function parseCustom(file: string, spec: LayoutSpec): ParseOutcome {
+  const pattern = spec.pattern!;
   const m = new RegExp(pattern).exec(file);
   if (!m?.groups)
-    return file.endsWith(".sql") ? { ok: false, reason: `does not match the pattern ${pattern}` } : null;
+    return file.endsWith(".sql") ? unparseable(file, `does not match the pattern ${pattern}`) : null;
   const { version, name, direction } = m.groups;
-  if (!version || !/^\d+$/.test(version)) return { ok: false, reason: "the version group is not a number" };
-  if (!name) return { ok: false, reason: "the name group is empty" };
+  if (!version || !/^\d+$/.test(version)) return unparseable(file, "the version group is not a number");
   const dir = direction?.toLowerCase();
   if (dir !== undefined && dir !== "up" && dir !== "down") {
-    return { ok: false, reason: `direction must be up or down, not ${direction}` };
+    return unparseable(file, `direction must be up or down, not ${direction}`);
   }
-  return build(version, name, (dir as Direction | undefined) ?? null);
+  // The name group may be optional (`0157.up.sql`): a migration without a name is named "".
+  return build(version, name ?? "", (dir as Direction | undefined) ?? null, spec);
 }
 
-function build(versionText: string, name: string, direction: Direction | null): ParseOutcome {
+/** The largest version a file may have: beyond it, numbers stop comparing exactly. */
+export const MAX_VERSION = Number.MAX_SAFE_INTEGER;
+
+function build(
+  versionText: string,
+  name: string,
+  direction: Direction | null,
+  spec: LayoutSpec,
+): ParseOutcome {
   const version = Number(versionText);
-  if (!Number.isSafeInteger(version)) return { ok: false, reason: `version ${versionText} is too large` };
+  if (!Number.isSafeInteger(version)) {
+    return {
+      ok: false,
+      reason: `version ${versionText} is beyond 2^53-1 and cannot be compared exactly`,
+      version: null,
+    };
+  }
+  if (spec.width !== undefined && versionText.replace(/^0+(?=\d)/, "").length > spec.width) {
+    return {
+      ok: false,
+      reason: `version ${versionText} has more than migrations.width (${spec.width}) digits`,
+      version: null,
+    };
+  }
   return { ok: true, parsed: { version, versionText, name, direction } };
+}
+
+/** A `.sql` file the layout cannot read; its leading number, if any, still holds that version. */
+function unparseable(file: string, reason: string): ParseOutcome {
+  const digits = /^\d+/.exec(file)?.[0];
+  const version = digits === undefined ? null : Number(digits);
+  return { ok: false, reason, version: version !== null && Number.isSafeInteger(version) ? version : null };
 }
 
 function expectedShape(layout: MigrationsConfig["layout"]): string {

@@ -1,12 +1,15 @@
-import type { CatalogEntry } from "../migrations/catalog.js";
+import { type Catalog, holdings } from "../migrations/catalog.js";
 import { sameMigrationName } from "../prod/history.js";
 import type { LeaseRow } from "../store/types.js";
 import type { RepoState } from "./sources.js";
 
-/** Something that holds a migration version: a file on main or a branch, production's row, a lease. */
+/**
+ * Something that holds a migration version: a file on main or a branch, production's row, a lease.
+ * A file's name is null when the layout cannot read it (`057.sql`): it clashes with every name.
+ */
 export type Holder =
-  | { source: "main"; name: string; file: string }
-  | { source: "branch"; name: string; file: string; ref: string }
+  | { source: "main"; name: string | null; file: string; oid: string | null }
+  | { source: "branch"; name: string | null; file: string; ref: string; oid: string | null }
   | { source: "production"; name: string | null }
   | { source: "lease"; name: string; leaseId: string; worker: string };
 
@@ -22,7 +25,7 @@ export interface TakenSummary {
 }
 
 export function summarizeTaken(state: RepoState, open: LeaseRow[]): TakenSummary {
-  const main = state.main.catalog.maxVersion;
+  const main = state.main.catalog.maxTaken;
   const production = state.production.status === "checked" ? state.production.history.maxVersion : null;
   const added = [...state.branchAdds.keys()];
   const branches = added.length > 0 ? Math.max(...added) : null;
@@ -30,7 +33,7 @@ export function summarizeTaken(state: RepoState, open: LeaseRow[]): TakenSummary
   for (const version of added) {
     if (version <= (main ?? -1)) continue;
     for (const { ref, entry } of state.branchAdds.get(version)!)
-      above.push({ version, name: entry.name, ref });
+      above.push({ version, name: entry.name ?? entry.file, ref });
   }
   const leases = open.length > 0 ? Math.max(...open.map((l) => l.version)) : null;
   above.sort((a, b) => b.version - a.version);
@@ -47,21 +50,34 @@ export function summarizeTaken(state: RepoState, open: LeaseRow[]): TakenSummary
 /** Every holder of `version` outside the lease table. */
 export function holdersOf(state: RepoState, version: number): Holder[] {
   const out: Holder[] = [];
-  for (const e of forward(state.main.catalog.byVersion.get(version))) {
-    out.push({ source: "main", name: e.name, file: e.file });
+  for (const h of mainHoldings(state.main.catalog).get(version) ?? []) {
+    out.push({ source: "main", name: h.name, file: h.file, oid: h.oid ?? null });
   }
   if (state.production.status === "checked") {
     const row = state.production.history.rows.find((r) => r.version === version);
     if (row) out.push({ source: "production", name: row.name });
   }
   for (const { ref, entry } of state.branchAdds.get(version) ?? []) {
-    out.push({ source: "branch", name: entry.name, file: entry.file, ref });
+    out.push({ source: "branch", name: entry.name, file: entry.file, ref, oid: entry.oid ?? null });
   }
   return out;
 }
 
-function forward(entries: CatalogEntry[] | undefined): CatalogEntry[] {
-  return (entries ?? []).filter((e) => e.direction !== "down");
+const byVersionCache = new WeakMap<Catalog, Map<number, ReturnType<typeof holdings>>>();
+
+/** Main's holdings by version (forward files and numbered unparseable files), memoised per catalog. */
+function mainHoldings(catalog: Catalog): Map<number, ReturnType<typeof holdings>> {
+  let map = byVersionCache.get(catalog);
+  if (!map) {
+    map = new Map();
+    for (const h of holdings(catalog)) {
+      const list = map.get(h.version);
+      if (list) list.push(h);
+      else map.set(h.version, [h]);
+    }
+    byVersionCache.set(catalog, map);
+  }
+  return map;
 }
 
 /** Whether two holders disagree on the name (null names — formats that store none — never disagree). */
@@ -69,12 +85,22 @@ export function namesDiffer(a: string | null, b: string | null): boolean {
   return a !== null && b !== null && !sameMigrationName(a, b);
 }
 
+/**
+ * Whether a file clashes with a holder of the same version: different names, or either side is a
+ * file the layout cannot read (its name cannot be compared, so it is a clash).
+ */
+export function fileClashes(file: { name: string | null }, holder: Holder): boolean {
+  const unreadable = (h: Holder) => (h.source === "main" || h.source === "branch") && h.name === null;
+  if (file.name === null || unreadable(holder)) return true;
+  return namesDiffer(holder.name, file.name);
+}
+
 export function describeHolder(h: Holder): string {
   switch (h.source) {
     case "main":
-      return `main has ${h.file}`;
+      return `main has ${h.file}${h.name === null ? " (a name the layout cannot read)" : ""}`;
     case "branch":
-      return `${h.ref} has ${h.file}`;
+      return `${h.ref} has ${h.file}${h.name === null ? " (a name the layout cannot read)" : ""}`;
     case "production":
       return `production's history has ${h.name === null ? "it (no name recorded)" : `"${h.name}"`}`;
     case "lease":

@@ -6,9 +6,10 @@ import { actorOf, requireRole, requireWorkerId } from "../identity.js";
 import { fileNamesFor, timestampVersion } from "../migrations/layout.js";
 import type { EventInput, LeaseEnd, LeaseRow, Plan, Snapshot } from "../store/types.js";
 import type { Workspace } from "../workspace.js";
-import { describeHolder, holdersOf, namesDiffer, summarizeTaken, type TakenSummary } from "./holders.js";
+import { holdersOf, namesDiffer, summarizeTaken, type TakenSummary } from "./holders.js";
 import { validateCount, validateMigrationName } from "./names.js";
 import { type ProductionReport, productionReport, sourceWarnings } from "./report.js";
+import { appliedMax, mainClash, outOfOrder, productionClash, type SlotSubject } from "./rules.js";
 import { gatherRepoState, type RepoState } from "./sources.js";
 
 export interface ReserveInput {
@@ -178,6 +179,14 @@ function decideReservation(snapshot: Snapshot, req: Request): Plan<Decided> {
 function allocate(state: RepoState, req: Request, max: number, size: number, ttl: number): LeaseRow[] {
   const { migrations } = state.config;
   const first = migrations.layout === "timestamp" ? Math.max(timestampVersion(req.now), max + 1) : max + 1;
+  const last = first + size - 1;
+  const width = migrations.width;
+  if (!Number.isSafeInteger(last) || (width !== undefined && String(last).length > width)) {
+    throw new InputError(
+      `no version is left: the next would be ${last}, beyond ${width === undefined ? "2^53-1" : `migrations.width (${width} digits)`}`,
+      "Ask the head: the version space of this layout is exhausted (or a file holds an absurd version).",
+    );
+  }
   const style = state.main.catalog.style;
   return Array.from({ length: size }, (_, i) => {
     const version = first + i;
@@ -203,19 +212,26 @@ function allocate(state: RepoState, req: Request, max: number, size: number, ttl
   });
 }
 
-/** Why an existing lease can no longer be used, or null when it still can. */
+/** Why an existing lease can no longer be used (the slot rules say so), or null when it still can. */
 function moveReason(state: RepoState, lease: LeaseRow): string | null {
-  const holders = holdersOf(state, lease.version);
-  const clash = holders.find(
-    (h) => (h.source === "main" || h.source === "production") && namesDiffer(h.name, lease.name),
+  const s: SlotSubject = {
+    path: lease.files[0] ?? lease.name,
+    version: lease.version,
+    name: lease.name,
+    oid: null,
+    branch: lease.branch,
+    worker: lease.worker,
+  };
+  const clash = [mainClash(state, s), productionClash(state, s)].find(
+    (v) => v && !v.sameName && !v.unverified,
   );
-  if (clash) return `version ${lease.version} is taken: ${describeHolder(clash)}`;
-  if (state.config.migrations.ordering !== "strict") return null;
-  const merged = holders.some((h) => h.source === "main" && !namesDiffer(h.name, lease.name));
-  const prodMax = state.production.status === "checked" ? state.production.history.maxVersion : null;
-  const appliedMax = Math.max(state.main.catalog.maxVersion ?? 0, prodMax ?? 0);
-  if (!merged && appliedMax > lease.version) return `out of order: main already has ${appliedMax}`;
-  return null;
+  if (clash) return `version ${lease.version} is taken: ${clash.detail}`;
+  const merged = holdersOf(state, lease.version).some(
+    (h) => h.source === "main" && !namesDiffer(h.name, lease.name),
+  );
+  if (merged) return null;
+  const late = outOfOrder(state, s);
+  return late && appliedMax(state) > lease.version ? late.detail : null;
 }
 
 /** A file with this lease's version and name is on main or a branch: the TTL does not end it. */

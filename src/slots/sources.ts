@@ -2,7 +2,7 @@ import type { Config } from "../config/schema.js";
 import { errorMessage, MigrationsDirError } from "../errors.js";
 import { type FetchOutcome, fetchRemote } from "../git/repo.js";
 import type { TreeEntry } from "../git/tree-scan.js";
-import { type Catalog, type CatalogEntry, deltaAgainst } from "../migrations/catalog.js";
+import { type Catalog, deltaAgainst, type Holding } from "../migrations/catalog.js";
 import type { ProdHistory } from "../prod/history.js";
 import type { StateStore } from "../store/types.js";
 import type { View, Workspace } from "../workspace.js";
@@ -13,10 +13,10 @@ export interface RefCatalog {
   catalog: Catalog;
 }
 
-/** A branch's migration that main does not have (same version and name). */
+/** A branch's migration (or numbered unparseable file) that main does not have. */
 export interface BranchEntry {
   ref: string;
-  entry: CatalogEntry;
+  entry: Holding;
 }
 
 export type ProductionState =
@@ -54,15 +54,21 @@ export async function gatherRepoState(ws: Workspace, options: { fetch: boolean }
     scanCatalogs(ws, view, config),
     readProduction(ws, view),
   ]);
-  const branchAdds = new Map<number, BranchEntry[]>();
-  for (const b of catalogs.branches) {
-    for (const entry of deltaAgainst(b.catalog, catalogs.main.catalog)) {
-      const list = branchAdds.get(entry.version);
+  const branchAdds = branchAddsOf(catalogs.main, catalogs.branches);
+  return { view, config, store, fetch, ...catalogs, branchAdds, production };
+}
+
+/** What each branch holds that main does not, by version: the only branch files that can collide. */
+export function branchAddsOf(main: RefCatalog, branches: RefCatalog[]): Map<number, BranchEntry[]> {
+  const adds = new Map<number, BranchEntry[]>();
+  for (const b of branches) {
+    for (const entry of deltaAgainst(b.catalog, main.catalog)) {
+      const list = adds.get(entry.version);
       if (list) list.push({ ref: b.ref, entry });
-      else branchAdds.set(entry.version, [{ ref: b.ref, entry }]);
+      else adds.set(entry.version, [{ ref: b.ref, entry }]);
     }
   }
-  return { view, config, store, fetch, ...catalogs, branchAdds, production };
+  return adds;
 }
 
 async function maybeFetch(ws: Workspace, view: View, store: StateStore): Promise<FetchOutcome> {

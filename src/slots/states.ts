@@ -1,5 +1,5 @@
 import type { LeaseRow } from "../store/types.js";
-import { describeHolder, type Holder, holdersOf, namesDiffer } from "./holders.js";
+import { describeHolder, fileClashes, type Holder, holdersOf, namesDiffer } from "./holders.js";
 import type { RepoState } from "./sources.js";
 
 export const LEASE_STATES = ["active", "merged", "applied", "released", "expired", "conflicted"] as const;
@@ -33,7 +33,11 @@ export function leaseStatus(lease: LeaseRow, state: RepoState, now: number): Lea
     return { state: lease.endReason === "expired" ? "expired" : "released", conflicts: [], notes };
   }
   const holders = holdersOf(state, lease.version);
-  const conflicts = holders.filter((h) => namesDiffer(h.name, lease.name)).map((h) => toConflict(h, lease));
+  const clashing = holders.filter((h) => fileClashes({ name: lease.name }, h));
+  // A branch file on a leased version is that branch's fault (it has no lease): it must move, not the lease.
+  for (const h of clashing.filter((c) => c.source === "branch"))
+    notes.push(`${describeHolder(h)} on this version without a lease: that branch must reserve and rename`);
+  const conflicts = clashing.filter((h) => h.source !== "branch").map((h) => toConflict(h, lease));
   if (!lease.prodChecked && state.production.status !== "checked") {
     notes.push("production was not checked when this lease was made, and cannot be checked now");
   }
@@ -78,8 +82,13 @@ export function findCollisions(state: RepoState): Collision[] {
   const out: Collision[] = [];
   for (const version of [...versions].sort((a, b) => a - b)) {
     const holders = holdersOf(state, version);
-    const named = holders.filter((h) => h.name !== null);
-    const distinct = new Set(named.map((h) => h.name!.toLowerCase().replace(/[_\s]+/g, " ")));
+    // An unreadable file name (`057.sql`) counts as a name of its own: it cannot agree with any other.
+    const names = holders.map((h) =>
+      h.name !== null ? h.name : h.source === "main" || h.source === "branch" ? `file:${h.file}` : null,
+    );
+    const distinct = new Set(
+      names.filter((n) => n !== null).map((n) => n.toLowerCase().replace(/[_\s]+/g, " ")),
+    );
     if (distinct.size < 2) continue;
     out.push({
       version,
@@ -113,9 +122,10 @@ export function findUnleased(
   for (const [version, adds] of state.branchAdds) {
     if (version <= mainMax) continue;
     for (const { ref, entry } of adds) {
-      const key = `${version}:${entry.name}`;
+      const name = entry.name ?? entry.file;
+      const key = `${version}:${name}`;
       if (leased.has(key)) continue;
-      const item = found.get(key) ?? { version, name: entry.name, refs: [] };
+      const item = found.get(key) ?? { version, name, refs: [] };
       item.refs.push(ref);
       found.set(key, item);
     }

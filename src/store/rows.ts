@@ -52,6 +52,7 @@ export interface SuiteRunRow {
   steps: string;
   pid: number;
   host: string | null;
+  checkout: string | null;
   started_at: number;
   finished_at: number | null;
 }
@@ -103,6 +104,10 @@ export function suiteRunFromRow(r: SuiteRunRow): SuiteRunRecord {
     steps: JSON.parse(r.steps) as unknown,
     pid: r.pid,
     host: r.host,
+    checkout:
+      r.checkout === null || r.checkout === undefined
+        ? null
+        : (JSON.parse(r.checkout) as SuiteRunRecord["checkout"]),
     startedAt: r.started_at,
     finishedAt: r.finished_at,
   };

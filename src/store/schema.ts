@@ -121,6 +121,11 @@ export const SQLITE_SCHEMA: SchemaStep[] = [
     name: "suite_runs_host",
     sql: "ALTER TABLE suite_runs ADD COLUMN host TEXT;",
   },
+  {
+    version: 6,
+    name: "suite_runs_checkout",
+    sql: "ALTER TABLE suite_runs ADD COLUMN checkout TEXT;",
+  },
 ];
 
 /**
@@ -240,5 +245,10 @@ export const POSTGRES_SCHEMA: SchemaStep[] = [
     version: 5,
     name: "suite_runs_host",
     sql: "ALTER TABLE mai_gate.suite_runs ADD COLUMN host text;",
+  },
+  {
+    version: 6,
+    name: "suite_runs_checkout",
+    sql: "ALTER TABLE mai_gate.suite_runs ADD COLUMN checkout json;",
   },
 ];

@@ -50,11 +50,16 @@ export class SqliteEvidence {
   async saveSuiteRun(run: SuiteRunRecord, event?: EventInput): Promise<void> {
     const upsert =
       this.db.prepare(`INSERT INTO suite_runs (id, worker, branch, profile, tree, head, suite_hash,
-      dirty, state, steps, pid, host, started_at, finished_at) VALUES (@id, @worker, @branch, @profile, @tree, @head,
-      @suiteHash, @dirty, @state, @steps, @pid, @host, @startedAt, @finishedAt)
+      dirty, state, steps, pid, host, checkout, started_at, finished_at) VALUES (@id, @worker, @branch, @profile,
+      @tree, @head, @suiteHash, @dirty, @state, @steps, @pid, @host, @checkout, @startedAt, @finishedAt)
       ON CONFLICT (id) DO UPDATE SET state = excluded.state, steps = excluded.steps, finished_at = excluded.finished_at`);
     const write = this.db.transaction(() => {
-      upsert.run({ ...run, dirty: run.dirty ? 1 : 0, steps: JSON.stringify(run.steps) });
+      upsert.run({
+        ...run,
+        dirty: run.dirty ? 1 : 0,
+        steps: JSON.stringify(run.steps),
+        checkout: run.checkout ? JSON.stringify(run.checkout) : null,
+      });
       if (event) this.writeEvent(run.finishedAt ?? run.startedAt, event);
     });
     write.immediate();

@@ -76,6 +76,13 @@ export interface DryRunQuery {
 
 export type SuiteState = "running" | "passed" | "failed" | "cancelled" | "interrupted";
 
+/** Where a suite run ran: a clean checkout of the commit made for it, with the paths linked in. */
+export interface SuiteCheckout {
+  kind: "clean";
+  /** Worktree paths a step declared in `share:`, linked into the checkout (they are not in git). */
+  shared: string[];
+}
+
 /** One run of a suite profile on one tree: the evidence the gate and deploy status read. */
 export interface SuiteRunRecord {
   id: string;
@@ -87,8 +94,10 @@ export interface SuiteRunRecord {
   head: string;
   /** Hash of the profile's step definitions. */
   suiteHash: string;
-  /** The worktree had uncommitted changes: the result is not evidence for the tree. */
+  /** The worktree had uncommitted changes when it ran (they were not part of the run). */
   dirty: boolean;
+  /** A clean checkout of the commit; null for a run in the worker's own files (not evidence). */
+  checkout: SuiteCheckout | null;
   state: SuiteState;
   steps: unknown;
   /** The server process running it, and its host, to tell a crashed run from a live one. */

@@ -19,6 +19,8 @@ export interface SuiteStep {
   /** Globs on changed paths; null = always run. */
   when: string[] | null;
   parallel: boolean;
+  /** Worktree paths git does not hold, linked into the clean checkout for this step. */
+  share: string[];
 }
 
 export interface SuiteDefinition {
@@ -54,9 +56,12 @@ export function suiteDefinition(loaded: LoadedConfig, profile: string): SuiteDef
       env: s.env ?? {},
       when: s.when ?? null,
       parallel: s.parallel ?? false,
+      share: s.share ?? [],
     };
   });
-  return { profile: profile as Profile, steps, hash: sha256(JSON.stringify(steps)) };
+  // `share` is part of the hash only when used, so existing records keep their key.
+  const hashed = steps.map(({ share, ...rest }) => (share.length > 0 ? { ...rest, share } : rest));
+  return { profile: profile as Profile, steps, hash: sha256(JSON.stringify(hashed)) };
 }
 
 /** The step's working directory, refused when it leaves the worktree or does not exist. */

@@ -3,14 +3,13 @@ import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { InputError, NotFoundError } from "../errors.js";
-import { changedPaths, mergeBase, treeState } from "../git/changes.js";
-import { createGit, type Git } from "../git/git.js";
+import { committedPaths, mergeBase, treeOf, worktreeState } from "../git/changes.js";
+import { cleanCheckout, linkShared } from "../git/checkout.js";
 import { actorOf, type Identity, requireRole, requireWorkerId } from "../identity.js";
 import type { View, Workspace } from "../workspace.js";
 import { type SuiteDefinition, stepCwd, suiteDefinition } from "./definition.js";
 import { executeSuite } from "./execute.js";
 import type { Progress, SuiteJob, SuiteRun } from "./jobs.js";
-import { smokeWorktree } from "./smoke.js";
 
 export interface SuiteAnswer {
   run: SuiteRun;
@@ -19,6 +18,8 @@ export interface SuiteAnswer {
   /** Joined a run already in progress for the same tree. */
   joined: boolean;
   finished: boolean;
+  /** The caller's worktree has uncommitted changes now (not part of any run of the commit). */
+  dirtyNow?: boolean;
 }
 
 export interface RunInput {
@@ -32,9 +33,10 @@ export const DEFAULT_WAIT_S = 90;
 export const MAX_WAIT_S = 600;
 
 /**
- * Runs the profile's suite on this worktree (a tester: on main's HEAD in a worktree of its own) as a
- * job keyed by the tree, or answers from the record when this tree already passed. Returns when the
- * job ends or after `waitSeconds`; cancelling the call cancels the job.
+ * Runs the profile's suite on a clean checkout of HEAD's committed tree (a tester: of main's HEAD)
+ * as a job keyed by the tree, or answers from the record when this tree already passed the
+ * pre-push suite. Smoke always runs: it checks the live system, which no record of a tree can tell.
+ * Returns when the job ends or after `waitSeconds`; cancelling the call cancels the job.
  */
 export async function runSuite(ws: Workspace, input: RunInput): Promise<SuiteAnswer> {
   const wait = waitSecondsOf(input.waitSeconds, DEFAULT_WAIT_S);
@@ -43,32 +45,35 @@ export async function runSuite(ws: Workspace, input: RunInput): Promise<SuiteAns
   const profile = input.profile ?? (view.identity.role === "tester" ? "smoke" : "pre_push");
   const definition = suiteDefinition(view.loaded, profile);
   const target = await targetOf(ws, view);
-  const cwds = new Map<string, string>();
-  for (const step of definition.steps) cwds.set(step.name, await stepCwd(target.root, step));
-  const tree = await treeState(target.git);
   const store = await ws.store(view.loaded);
-  if (!tree.dirty) {
+  if (profile !== "smoke") {
     const [passed] = await store.suiteRuns({
-      tree: tree.tree,
+      tree: target.tree,
       suiteHash: definition.hash,
       profile,
       state: "passed",
-      dirty: false,
-      limit: 1,
+      limit: 5,
     });
-    if (passed) return { run: passed as SuiteRun, fromRecord: true, joined: false, finished: true };
+    if (passed?.checkout)
+      return {
+        run: passed as SuiteRun,
+        fromRecord: true,
+        joined: false,
+        finished: true,
+        dirtyNow: target.dirty,
+      };
   }
-  const key = [target.worker, profile, tree.tree, definition.hash, tree.dirty].join("|");
+  const key = [target.worker, profile, target.tree, definition.hash].join("|");
   let job = ws.suiteJobs.running(key);
   const joined = job !== undefined;
   if (!job) {
     const changed = target.smoke
       ? null
-      : await changedPaths(target.git, await mergeBase(target.git, target.mainSha));
-    job = await startJob(ws, { view, definition, target, tree, cwds, changed, listener: input.onProgress });
+      : await committedPaths(ws.git, await mergeBase(ws.git, target.mainSha, target.head), target.head);
+    job = await startJob(ws, { view, definition, target, changed, listener: input.onProgress });
     ws.suiteJobs.add(key, job);
   }
-  return waitFor(job, wait, { ...input, joined, cancelOnAbort: true });
+  return { ...(await waitFor(job, wait, { ...input, joined, cancelOnAbort: true })), dirtyNow: target.dirty };
 }
 
 export async function suiteStatus(
@@ -103,30 +108,34 @@ function waitSecondsOf(given: number | undefined, fallback: number): number {
 }
 
 interface Target {
+  /** The worker's worktree (what `share:` links from). */
   root: string;
-  git: Git;
   worker: string;
   smoke: boolean;
   mainSha: string;
+  /** The commit and tree that run: HEAD's (main's for smoke). */
+  head: string;
+  tree: string;
+  /** The worktree had uncommitted changes, which are not part of the run. */
+  dirty: boolean;
 }
 
 async function targetOf(ws: Workspace, view: View): Promise<Target> {
   const mainSha = view.refs.refs.get(view.loaded.config.main_branch);
-  if (view.identity.role === "tester") {
-    if (!mainSha)
-      throw new InputError(
-        `main_branch ${view.loaded.config.main_branch} does not exist here`,
-        "Run git fetch.",
-      );
-    const root = await smokeWorktree(ws, mainSha);
-    return { root, git: createGit(root), worker: testerId(view.identity), smoke: true, mainSha };
-  }
   if (!mainSha)
     throw new InputError(
       `main_branch ${view.loaded.config.main_branch} does not exist here`,
       "Run git fetch.",
     );
-  return { root: view.repo.root, git: ws.git, worker: requireWorkerId(view.identity), smoke: false, mainSha };
+  const root = view.repo.root;
+  if (view.identity.role === "tester") {
+    const tree = await treeOf(ws.git, mainSha);
+    return { root, worker: testerId(view.identity), smoke: true, mainSha, head: mainSha, tree, dirty: false };
+  }
+  const worker = requireWorkerId(view.identity);
+  const state = await worktreeState(ws.git);
+  const dirty = state.dirtyPaths.length > 0 || state.hidden.length > 0;
+  return { root, worker, smoke: false, mainSha, head: state.head, tree: state.tree, dirty };
 }
 
 function testerId(identity: Identity): string {
@@ -137,27 +146,81 @@ interface JobStart {
   view: View;
   definition: SuiteDefinition;
   target: Target;
-  tree: { head: string; tree: string; dirty: boolean };
-  cwds: Map<string, string>;
   changed: string[] | null;
   /** Registered before the first step starts, so no progress is missed. */
   listener: ((p: Progress) => void) | undefined;
 }
 
+/** Makes the clean checkout (its cwds checked, shared paths linked), records the run and starts it. */
 async function startJob(ws: Workspace, s: JobStart): Promise<SuiteJob> {
   const store = await ws.store(s.view.loaded);
+  const repo = await ws.repo();
+  const checkout = await cleanCheckout(
+    ws.git,
+    join(repo.commonDir, "mai-gate", "checkouts"),
+    s.target.smoke ? "smoke" : s.target.worker,
+    s.target.head,
+    s.target.tree,
+  );
+  let cwds: Map<string, string>;
+  let shared: string[];
+  try {
+    cwds = new Map<string, string>();
+    for (const step of s.definition.steps) cwds.set(step.name, await stepCwd(checkout.path, step));
+    const wanted = [...new Set(s.definition.steps.flatMap((step) => step.share))];
+    shared = await linkShared(checkout.path, s.target.root, wanted);
+  } catch (err) {
+    await checkout.release();
+    throw err;
+  }
   const id = `S${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const logDir = join((await ws.repo()).commonDir, "mai-gate", "logs", id);
+  const logDir = join(repo.commonDir, "mai-gate", "logs", id);
   await mkdir(logDir, { recursive: true });
-  const run: SuiteRun = {
+  const run = newRun(s, id, shared, ws.clock.now());
+  const actor = { actor: actorOf(s.view.identity), role: s.view.identity.role };
+  await store.saveSuiteRun(run, {
+    ...actor,
+    action: "suite.start",
+    subject: id,
+    detail: { profile: run.profile, tree: run.tree, checkout: checkout.path, shared },
+  });
+  const controller = new AbortController();
+  const job: SuiteJob = {
+    run,
+    controller,
+    listeners: new Set(s.listener ? [s.listener] : []),
+    done: Promise.resolve(),
+  };
+  job.done = executeSuite({
+    job,
+    definition: s.definition,
+    cwds,
+    changed: s.changed,
+    logDir,
+    store,
+    actor,
+    now: () => ws.clock.now(),
+  })
+    .catch((err: unknown) => {
+      ws.logger.error({ err, job: id }, "suite job failed unexpectedly");
+      run.state = "failed";
+      run.finishedAt = ws.clock.now();
+    })
+    .finally(() => checkout.release());
+  return job;
+}
+
+function newRun(s: JobStart, id: string, shared: string[], now: number): SuiteRun {
+  return {
     id,
     worker: s.target.worker,
     branch: s.target.smoke ? s.view.loaded.config.main_branch : s.view.identity.branch,
     profile: s.definition.profile,
-    tree: s.tree.tree,
-    head: s.tree.head,
+    tree: s.target.tree,
+    head: s.target.head,
     suiteHash: s.definition.hash,
-    dirty: s.tree.dirty,
+    dirty: s.target.dirty,
+    checkout: { kind: "clean", shared },
     state: "running",
     steps: s.definition.steps.map((step) => ({
       name: step.name,
@@ -172,38 +235,9 @@ async function startJob(ws: Workspace, s: JobStart): Promise<SuiteJob> {
     })),
     pid: process.pid,
     host: hostname(),
-    startedAt: ws.clock.now(),
+    startedAt: now,
     finishedAt: null,
   };
-  const actor = { actor: actorOf(s.view.identity), role: s.view.identity.role };
-  await store.saveSuiteRun(run, {
-    ...actor,
-    action: "suite.start",
-    subject: id,
-    detail: { profile: run.profile, tree: run.tree },
-  });
-  const controller = new AbortController();
-  const job: SuiteJob = {
-    run,
-    controller,
-    listeners: new Set(s.listener ? [s.listener] : []),
-    done: Promise.resolve(),
-  };
-  job.done = executeSuite({
-    job,
-    definition: s.definition,
-    cwds: s.cwds,
-    changed: s.changed,
-    logDir,
-    store,
-    actor,
-    now: () => ws.clock.now(),
-  }).catch((err: unknown) => {
-    ws.logger.error({ err, job: id }, "suite job failed unexpectedly");
-    run.state = "failed";
-    run.finishedAt = ws.clock.now();
-  });
-  return job;
 }
 
 async function waitFor(

@@ -52,7 +52,7 @@ describe("many real processes on one state file", () => {
   });
 
   it("16 processes × 50 reservations: no duplicate version, no lost lease", async () => {
-    const cwd = await sandbox.worktree("mai/load/base");
+    const cwd = await sandbox.worktree("load/base");
     const servers = await Promise.all(
       Array.from({ length: 16 }, (_, i) => spawnServer(cwd, { MAI_WORKER: `p${i}` })),
     );
@@ -74,7 +74,7 @@ describe("many real processes on one state file", () => {
   });
 
   it("a process killed with SIGKILL mid-run leaves the file consistent and usable", async () => {
-    const cwd = await sandbox.worktree("mai/kill/base");
+    const cwd = await sandbox.worktree("kill/base");
     const before = readLeases(stateDb).length;
     const servers = await Promise.all(
       Array.from({ length: 6 }, (_, i) => spawnServer(cwd, { MAI_WORKER: `k${i}` })),
@@ -117,7 +117,7 @@ describe("a fresh state file opened by many processes at once", () => {
       files: numberedMigrations(DIR, 3),
     });
     try {
-      const cwd = await sandbox.worktree("mai/fresh/base");
+      const cwd = await sandbox.worktree("fresh/base");
       const servers = await Promise.all(
         Array.from({ length: 8 }, (_, i) => spawnServer(cwd, { MAI_WORKER: `f${i}` })),
       );

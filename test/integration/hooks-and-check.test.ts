@@ -117,7 +117,7 @@ describe("mai-gate check in CI", () => {
     );
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toContain(
-      `::error file=${MIG_DIR}/123_other.sql,line=1,title=mai-gate history::production applied version 123 as "backups"`,
+      `::error file=${MIG_DIR}/123_other.sql,line=1,title=mai-gate collision::[production] production applied 123 as "backups": this file would crash-loop the app`,
     );
   });
 

@@ -80,16 +80,7 @@ describe("workers on several hosts share a PostgreSQL state store", () => {
       const clone = join(sandbox.dir, `host${h}`);
       await sandbox.git(sandbox.dir, "clone", "--quiet", sandbox.origin, clone);
       const worktree = join(sandbox.dir, `host${h}-worktree`);
-      await sandbox.git(
-        clone,
-        "worktree",
-        "add",
-        "--quiet",
-        "-b",
-        `mai/host${h}/work`,
-        worktree,
-        "origin/main",
-      );
+      await sandbox.git(clone, "worktree", "add", "--quiet", "-b", `host${h}/work`, worktree, "origin/main");
       hosts.push(worktree);
     }
   });

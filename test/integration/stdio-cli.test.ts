@@ -1,6 +1,7 @@
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGitSandbox, type GitSandbox } from "../../src/sandbox/git-sandbox.js";
+import { TOOL_NAMES } from "../../tools/index.js";
 import { CLI, spawnServer } from "../helpers/stdio.js";
 
 const DIR = "db/migrations";
@@ -28,18 +29,8 @@ describe("the built CLI", () => {
     const server = await spawnServer(cwd);
     try {
       const { tools } = await server.client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual([
-        "check_deploy_config",
-        "deploy_status",
-        "dry_run_migration",
-        "gate_status",
-        "list_slot_leases",
-        "release_slot",
-        "report_completed",
-        "reserve_migration_slot",
-        "run_pre_push_suite",
-        "suite_status",
-      ]);
+      expect(tools.map((t) => t.name).sort()).toEqual([...TOOL_NAMES].sort());
+      expect(TOOL_NAMES).toContain("verify_completion");
       for (const tool of tools) {
         expect(tool.outputSchema, tool.name).toBeDefined();
         expect(tool.annotations?.readOnlyHint, tool.name).toBeTypeOf("boolean");

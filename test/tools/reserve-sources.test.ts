@@ -142,7 +142,8 @@ describe("where versions come from", () => {
       {
         from_version: 2,
         to_version: 4,
-        reason: "out of order: main already has 3",
+        reason:
+          "out of order: main or production already has 3, and the migrator skips or refuses a lower version",
         rename: [
           { from: `${DIR}/2_slow_change.up.sql`, to: `${DIR}/4_slow_change.up.sql` },
           { from: `${DIR}/2_slow_change.down.sql`, to: `${DIR}/4_slow_change.down.sql` },

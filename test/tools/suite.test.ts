@@ -99,15 +99,18 @@ describe("run_pre_push_suite and suite_status", () => {
     expect(await count(counter)).toBe(2);
   });
 
-  it("marks a dirty worktree's pass as dirty: not accepted by the gate, never reused", async () => {
+  it("runs the committed tree, not the worktree: an uncommitted edit is not part of the run", async () => {
     const c = await session("mai/bob/dirty");
     const root = (await c.workspace.repo()).root;
     await writeFile(join(root, "README.md"), "uncommitted\n");
-    const dirty = structured<Suite>(await c.call("run_pre_push_suite", {}));
-    expect(dirty).toMatchObject({ state: "passed", dirty: true, accepted_by_gate: false });
-    expect(textOf(await c.call("suite_status", { job_id: dirty.job_id }))).toContain("DIRTY");
-    const again = structured<Suite>(await c.call("run_pre_push_suite", {}));
-    expect(again.from_record).toBe(false);
+    const r = await c.call("run_pre_push_suite", {});
+    expect(structured<Suite & { checkout: { kind: string } }>(r)).toMatchObject({
+      state: "passed",
+      dirty: true,
+      checkout: { kind: "clean" },
+    });
+    expect(textOf(r)).toContain("Your uncommitted changes were NOT part of this run");
+    expect(textOf(r)).toContain("Next: commit your changes and run again");
   });
 
   it("reports a failing step with its exit and tail, skips the rest, and parses Go's output", async () => {

@@ -22,6 +22,7 @@ function finding(over: Partial<CheckFinding> & Pick<CheckFinding, "check" | "mes
 
 const passed: CheckResult = {
   passed: true,
+  conditions: [],
   context: ["main origin/main at 1a2b3c4, production: checked"],
   runs: [
     run("catalog", "passed", "2 migrations, numbering consistent", [OTHER, NEXT]),
@@ -32,6 +33,7 @@ const passed: CheckResult = {
 
 const failed: CheckResult = {
   passed: false,
+  conditions: [],
   context: ["main origin/main at 1a2b3c4"],
   runs: [
     run("catalog", "passed", "2 migrations, numbering consistent", [OTHER, NEXT]),
@@ -121,6 +123,7 @@ describe("formatHuman", () => {
   it("indents continuation lines and marks warnings", () => {
     const text = formatHuman({
       passed: true,
+      conditions: [],
       context: [],
       runs: [run("dry_run", "passed", "1 migration applied")],
       findings: [
@@ -148,6 +151,7 @@ describe("formatGithub", () => {
   it("escapes data and property values per the runner's rules", () => {
     const result: CheckResult = {
       passed: false,
+      conditions: [],
       context: [],
       runs: [],
       findings: [
@@ -216,27 +220,25 @@ describe("formatJunit", () => {
     const doc = parseJunit(
       formatJunit({
         passed: false,
+        conditions: [],
         context: [],
-        runs: [
-          run("collisions", "failed", "1 collision", [NEXT]),
-          run("catalog", "failed", "could not read"),
-        ],
+        runs: [run("collision", "failed", "1 collision", [NEXT]), run("catalog", "failed", "could not read")],
         findings: [
-          finding({ check: "collisions", file: OTHER, line: 3, message: "also on main" }),
-          finding({ check: "collisions", message: "second" }),
+          finding({ check: "collision", file: OTHER, line: 3, message: "also on main" }),
+          finding({ check: "collision", message: "second" }),
           finding({ check: "main_pending", message: "no run for me" }),
         ],
       }),
     );
     expect(doc).toMatchObject({ tests: "4", failures: "3" });
-    const collisions = suite(doc, "collisions").testcase;
+    const collisions = suite(doc, "collision").testcase;
     expect(collisions.map((c) => [c.name, c.failure?.length ?? 0])).toEqual([
       [NEXT, 0],
-      ["collisions", 1],
+      ["collision", 1],
     ]);
     expect(collisions[1]?.failure?.[0]).toMatchObject({
       message: "also on main (and 1 more)",
-      "#text": `${OTHER}:3: also on main\ncollisions: second`,
+      "#text": `${OTHER}:3: also on main\ncollision: second`,
     });
     // A failed run without findings still fails; a finding without a run still shows.
     expect(suite(doc, "catalog").testcase[0]?.failure?.[0]?.message).toBe("could not read");
@@ -250,6 +252,7 @@ describe("formatJunit", () => {
     const file = "internal/db/migrations/126_<&>.sql";
     const xml = formatJunit({
       passed: false,
+      conditions: [],
       context: [],
       runs: [run("dry_run", "failed", "x", [file])],
       findings: [finding({ check: "dry_run", file, line: 2, message: hostile })],

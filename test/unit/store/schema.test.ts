@@ -6,6 +6,8 @@ import { POSTGRES_SCHEMA, SQLITE_SCHEMA } from "../../../src/store/schema.js";
 import { postgresBackend } from "../../helpers/state-backends.js";
 
 const backend = postgresBackend();
+/** The newest schema step this code knows: what a freshly opened store must be at. */
+const LATEST = POSTGRES_SCHEMA.at(-1)!.version;
 
 afterAll(() => backend.cleanup());
 
@@ -30,9 +32,11 @@ describe("PostgreSQL state schema", () => {
     const dsn = await backend.fresh();
     const stores = await Promise.all(Array.from({ length: 12 }, () => openPostgresStore(dsn)));
     try {
-      expect(await Promise.all(stores.map((s) => s.schemaVersion()))).toEqual(stores.map(() => 5));
+      expect(await Promise.all(stores.map((s) => s.schemaVersion()))).toEqual(stores.map(() => LATEST));
       const applied = await sql(dsn, "SELECT version FROM mai_gate.schema_migrations ORDER BY version");
-      expect(applied.rows.map((r: { version: string }) => Number(r.version))).toEqual([1, 2, 3, 4, 5]);
+      expect(applied.rows.map((r: { version: string }) => Number(r.version))).toEqual(
+        POSTGRES_SCHEMA.map((s) => s.version),
+      );
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }
@@ -60,10 +64,12 @@ describe("PostgreSQL state schema", () => {
   it("refuses a database whose schema is newer than this code", async () => {
     const dsn = await backend.fresh();
     await (await openPostgresStore(dsn)).close();
-    await sql(dsn, "INSERT INTO mai_gate.schema_migrations VALUES (6, 'future', 0)");
+    await sql(dsn, `INSERT INTO mai_gate.schema_migrations VALUES (${LATEST + 1}, 'future', 0)`);
     const opening = openPostgresStore(dsn);
     await expect(opening).rejects.toBeInstanceOf(StateError);
-    await expect(opening).rejects.toThrow("the state database has schema 6; this mai-gate knows up to 5");
+    await expect(opening).rejects.toThrow(
+      `the state database has schema ${LATEST + 1}; this mai-gate knows up to ${LATEST}`,
+    );
   });
 
   it("shows its location without the password", async () => {

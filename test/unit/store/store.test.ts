@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { InputError, StateError } from "../../../src/errors.js";
+import { SQLITE_SCHEMA } from "../../../src/store/schema.js";
 import type {
   CompletionRecord,
   DryRunRecord,
@@ -73,6 +74,7 @@ function suiteRun(id: string, over: Partial<SuiteRunRecord> = {}): SuiteRunRecor
     head: "head-1",
     suiteHash: "suite-1",
     dirty: false,
+    checkout: { kind: "clean", shared: ["frontend/node_modules"] },
     state: "running",
     steps: [],
     pid: 4242,
@@ -131,9 +133,9 @@ describe.each(backends)("StateStore on $name", (backend) => {
     await Promise.all(opened.splice(0).map((s) => s.close()));
   });
 
-  it("opens at schema version 5", async () => {
+  it("opens at the newest schema version the code knows", async () => {
     const store = await fresh();
-    expect(await store.schemaVersion()).toBe(5);
+    expect(await store.schemaVersion()).toBe(SQLITE_SCHEMA.at(-1)!.version);
   });
 
   it("writes a plan's leases and events in one transaction", async () => {
@@ -343,7 +345,7 @@ describe.each(backends)("StateStore on $name", (backend) => {
   it("upserts suite runs, filters them, and marks dead running ones interrupted", async () => {
     const store = await fresh();
     await store.saveSuiteRun(suiteRun("s1", { pid: 1 }), event("suite_start", "s1"));
-    await store.saveSuiteRun(suiteRun("s2", { pid: 2, startedAt: T0 + 1, dirty: true }));
+    await store.saveSuiteRun(suiteRun("s2", { pid: 2, startedAt: T0 + 1, dirty: true, checkout: null }));
     await store.saveSuiteRun(suiteRun("s3", { pid: 3, startedAt: T0 + 2, profile: "smoke", tree: "tree-2" }));
     const done = suiteRun("s1", {
       pid: 1,
@@ -378,7 +380,14 @@ describe.each(backends)("StateStore on $name", (backend) => {
     expect(seen.every((h) => h === "host-a")).toBe(true);
     expect(interrupted).toEqual(["s2"]);
     expect(await store.suiteRuns({ id: "s2", limit: 1 })).toEqual([
-      suiteRun("s2", { pid: 2, startedAt: T0 + 1, dirty: true, state: "interrupted", finishedAt: T0 + 200 }),
+      suiteRun("s2", {
+        pid: 2,
+        startedAt: T0 + 1,
+        dirty: true,
+        checkout: null,
+        state: "interrupted",
+        finishedAt: T0 + 200,
+      }),
     ]);
     expect(ids(await store.suiteRuns({ state: "running", limit: 10 }))).toEqual(["s3"]);
     expect(await store.interruptSuiteRuns(() => true, T0 + 300)).toEqual([]);
@@ -431,7 +440,7 @@ describe.each(backends)("StateStore on $name", (backend) => {
     const second = await open(location);
     expect(await snapshotOf(second)).toEqual(before);
     expect(await second.claimInterval("fetch", 60_000, T0 + 1)).toBe(false);
-    expect(await second.schemaVersion()).toBe(5);
+    expect(await second.schemaVersion()).toBe(SQLITE_SCHEMA.at(-1)!.version);
     expect(before.leases).toHaveLength(2);
   });
 
