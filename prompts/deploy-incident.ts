@@ -10,8 +10,9 @@ export function text(): string {
 3. down, and the history is dirty: a migration failed half-way. Find it (the highest version), repair the schema by hand as the migration intended, clear the dirty flag, then redeploy. Record what you did.
 4. down, with a failed Dokploy deployment or a live sha behind main: the swap should have been rolled back. Check the stack's deploy settings (health check on the readiness endpoint, start-first, rollback, monitor) — see the README's "Keeping the site up" — and roll back to the last good image.
 5. degraded with CI failing on main: stop merging (safe_to_merge is false), find the breaking commit, revert or fix it.
-6. After the fix: deploy_status again until healthy, and ask the tester for a smoke run on main (run_pre_push_suite with profile smoke).
-7. Write down the cause, the fix, and which check would have caught it earlier.`;
+6. unknown ("cannot tell: …"): a source is not configured or did not answer. Configure what the reasons name (deploy.gitea, deploy.health_url), or find why it did not answer (mai-gate doctor). A live site that does not answer at all may be down: check it from another place before merging anything.
+7. After the fix: deploy_status again until healthy, and ask the tester for a smoke run on main (run_pre_push_suite with profile smoke).
+8. Write down the cause, the fix, and which check would have caught it earlier.`;
 }
 
 export function register(server: McpServer): void {

@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import type { DeployStatus, SourceReport } from "../src/deploy/report.js";
+import { type DeployStatus, type SourceReport, VERDICTS } from "../src/deploy/report.js";
 import { deployStatus } from "../src/deploy/status.js";
 import { iso, ok, runTool, type ToolDeps } from "./result.js";
 
@@ -23,9 +23,24 @@ const source = <T extends z.ZodType>(data: T) =>
   });
 
 export const outputSchema = {
-  verdict: z.enum(["healthy", "deploying", "degraded", "down"]),
-  reasons: z.array(z.string()).describe("why, one sentence each; failed sources appear as 'unknown'"),
-  safe_to_merge: z.object({ answer: z.boolean(), why: z.string() }),
+  verdict: z
+    .enum(VERDICTS)
+    .describe(
+      "healthy only when CI of main and the live check are configured, answered and green; unknown: nothing seen is wrong, but something could not be seen (see reasons)",
+    ),
+  reasons: z
+    .array(z.string())
+    .describe(
+      "why, one sentence each; failed sources appear as '… unknown', missing ones as '… not configured'",
+    ),
+  safe_to_merge: z
+    .object({
+      answer: z.boolean(),
+      why: z
+        .string()
+        .describe("starts with yes, no, not yet, or cannot tell (then: what is missing and how to fix it)"),
+    })
+    .describe("true only when the verdict is healthy or deploying with main green and every source seen"),
   main: z.object({ ref: z.string(), sha: z.string() }),
   ci: source(
     z.object({
@@ -57,13 +72,15 @@ export const outputSchema = {
   live: source(
     z.object({
       up: z.boolean(),
-      status: z.number().nullable(),
-      latencyMs: z.number().nullable(),
+      status: z.number(),
+      latencyMs: z.number(),
       sha: z.string().nullable(),
       schemaVersion: z.string().nullable(),
       reason: z.string().nullable(),
     }),
-  ).describe("the health endpoint: code, latency, the git sha and schema version it reports"),
+  ).describe(
+    "the health endpoint: code, latency, the git sha and schema version it reports; no answer at all is status failed",
+  ),
   production: source(
     z.object({
       maxVersion: z.number().nullable(),
@@ -122,9 +139,14 @@ export function toOutput(s: DeployStatus) {
 const line = (label: string, r: SourceReport<unknown>, ok: () => string) =>
   `${label}: ${r.status === "ok" ? ok() : r.status === "failed" ? `UNKNOWN (${r.error})` : "not configured"}`;
 
-export function toText(s: DeployStatus): string {
+/**
+ * The short text beside the structured answer. `askNow` is how the caller asks every source again
+ * ("fresh: true" for the tool); it is named when the answer was shared from an earlier one.
+ */
+export function toText(s: DeployStatus, askNow = "fresh: true"): string {
   return [
-    `Production is ${s.verdict.toUpperCase()}. Safe to merge now? ${s.safeToMerge.why}.`,
+    headline(s),
+    ...(s.cachedMs !== null ? [`As of ${age(s.cachedMs)} ago (a shared answer); ${askNow} to ask now.`] : []),
     ...s.reasons.map((r) => `- ${r}`),
     line("CI of main", s.ci, () => s.ci.data!.state),
     line("Live", s.live, () =>
@@ -143,14 +165,26 @@ export function toText(s: DeployStatus): string {
   ].join("\n");
 }
 
+function headline(s: DeployStatus): string {
+  const state =
+    s.verdict === "unknown"
+      ? "Production is UNKNOWN: nothing seen is wrong, but not everything could be seen."
+      : `Production is ${s.verdict.toUpperCase()}.`;
+  return `${state} Safe to merge now? ${s.safeToMerge.why}.`;
+}
+
+function age(ms: number): string {
+  return ms < 1000 ? "less than 1 s" : `${Math.round(ms / 1000)} s`;
+}
+
 export function register(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
     name,
     {
       title: "Deploy status",
-      description: `One answer to "what state is production in, and is it safe to merge now?": main's CI (Gitea commit status and Actions runs), what is live (health endpoint: code, latency, git sha, schema version), production's migration history (pending migrations that the next deploy runs, and any version whose name differs from main's — the next deploy will crash-loop), the latest Dokploy deployment, and the latest smoke run. Verdict: healthy, deploying, degraded or down, with reasons.
+      description: `One answer to "what state is production in, and is it safe to merge now?": main's CI (Gitea commit status and Actions runs), what is live (health endpoint: code, latency, git sha, schema version), production's migration history (pending migrations that the next deploy runs, and any version whose name differs from main's — the next deploy will crash-loop), the latest Dokploy deployment, and the latest smoke run. Verdict: healthy, deploying, degraded, down, or unknown (nothing seen is wrong, but CI of main or the live check is not configured, or a source did not answer), with reasons.
 
-Call it before merging or deploying, after a deploy, and when something looks wrong. If safe_to_merge is false, wait or fix what the reasons say; a source marked failed is unknown, not broken. Answers are shared for a few seconds; fresh: true asks every source now.`,
+Call it before merging or deploying, after a deploy, and when something looks wrong. Merge only when safe_to_merge.answer is true (healthy needs CI of main and the live check configured and answering). If it is false, wait or fix what the reasons say; "cannot tell" means a source is missing or did not answer (unknown, not broken): configure or repair that source. Answers are shared for a few seconds; fresh: true asks every source now.`,
       inputSchema,
       outputSchema,
       annotations: {

@@ -6,11 +6,16 @@ import { checkDeployConfig } from "../deploy-config/service.js";
 import type { Workspace } from "../workspace.js";
 import { json, out, table } from "./output.js";
 
-/** `mai-gate status [--json]`: the deploy verdict as a compact table. Exit 1 unless healthy. */
+/**
+ * `mai-gate status [--json]`: the deploy verdict, asking every source now (a person or a script
+ * asking wants the present, not an answer shared from a moment ago). Exit 0 only when the verdict
+ * is healthy (CI of main and the live check configured, answered and green); 1 for any other
+ * verdict (deploying, unknown, degraded, down) or when the status cannot be computed at all.
+ */
 export async function statusCommand(ws: Workspace, options: { json: boolean }): Promise<number> {
   const s = await deployStatus(ws, { fresh: true });
   if (options.json) json(deployTool.toOutput(s));
-  else out(deployTool.toText(s));
+  else out(deployTool.toText(s, "mai-gate status"));
   return s.verdict === "healthy" ? 0 : 1;
 }
 

@@ -39,7 +39,13 @@ export interface DeployConfigReport {
   rules: string[];
 }
 
-export type Verdict = "healthy" | "deploying" | "degraded" | "down";
+/**
+ * Best first: `healthy`, `unknown` (nothing seen is wrong, but CI of main or the live check is not
+ * configured, or a source did not answer), `deploying`, `degraded`, `down`.
+ */
+export const VERDICTS = ["healthy", "unknown", "deploying", "degraded", "down"] as const;
+
+export type Verdict = (typeof VERDICTS)[number];
 
 export interface DeployStatus {
   main: { ref: string; sha: string };

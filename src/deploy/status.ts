@@ -67,19 +67,22 @@ async function collect(ws: Workspace, state: RepoState): Promise<DeployStatus> {
   const { deploy } = state.config;
   const timeoutMs = deploy.timeout_ms;
   const sha = state.main.sha;
+  const unset = unsetEnvRef(state);
   const [ci, live, dokploy, smoke, deployConfig] = await Promise.all([
-    source(deploy.gitea, (g) => giteaCi({ url: g.url, repo: g.repo, token: g.token }, sha, { timeoutMs })),
-    source(deploy.health_url, (url) =>
+    source(deploy.gitea ?? unset("deploy.gitea"), (g) =>
+      giteaCi({ url: g.url, repo: g.repo, token: g.token }, sha, { timeoutMs }),
+    ),
+    source(deploy.health_url ?? unset("deploy.health_url"), (url) =>
       checkHealth(
         { url, shaPointer: deploy.health_sha_pointer, schemaPointer: deploy.health_schema_pointer },
         { timeoutMs },
       ),
     ),
-    source(deploy.dokploy, (d) =>
+    source(deploy.dokploy ?? unset("deploy.dokploy"), (d) =>
       latestDeployment({ url: d.url, apiKey: d.api_key, applicationId: d.application_id }, { timeoutMs }),
     ),
     source(true, () => latestSmoke(state)),
-    source(deploy.compose ?? deploy.dokploy, async () => {
+    source(deploy.compose ?? deploy.dokploy ?? unset("deploy.compose"), async () => {
       const r = await checkDeployConfig(ws);
       const findings = r.checks.flatMap((c) => c.findings);
       return {
@@ -102,10 +105,31 @@ async function collect(ws: Workspace, state: RepoState): Promise<DeployStatus> {
   return { ...facts, ...judge(facts), checkedAt: ws.clock.now(), cachedMs: null };
 }
 
+/** A key mai-gate.yaml sets to `env:NAME` while NAME is not set: configured, but unusable here. */
+class UnsetEnv {
+  constructor(
+    readonly key: string,
+    readonly env: string,
+  ) {}
+}
+
+function unsetEnvRef(state: RepoState): (key: string) => UnsetEnv | undefined {
+  return (key) => {
+    const ref = state.view.loaded.envRefs.find(
+      (r) => !r.set && (r.key === key || r.key.startsWith(`${key}.`)),
+    );
+    return ref ? new UnsetEnv(ref.key, ref.env) : undefined;
+  };
+}
+
 /** Runs one source when configured; a failure is reported, never thrown. */
-async function source<C, T>(config: C | undefined, run: (config: C) => Promise<T>): Promise<SourceReport<T>> {
+async function source<C, T>(
+  config: C | UnsetEnv | undefined,
+  run: (config: C) => Promise<T>,
+): Promise<SourceReport<T>> {
   if (config === undefined || config === null)
     return { status: "not_configured", ms: null, error: null, hint: null, data: null };
+  if (config instanceof UnsetEnv) return unsetReport(config.key, config.env);
   const started = performance.now();
   try {
     const data = await run(config);
@@ -122,11 +146,24 @@ async function source<C, T>(config: C | undefined, run: (config: C) => Promise<T
   }
 }
 
+function unsetReport<T>(key: string, env: string): SourceReport<T> {
+  return {
+    status: "failed",
+    ms: null,
+    error: `${key} names ${env}, which is not set`,
+    hint: `Export ${env} where mai-gate runs (or remove ${key} from mai-gate.yaml).`,
+    data: null,
+  };
+}
+
 /** Production's history against main: what the next deploy applies, and what makes it crash-loop. */
 export function historyReport(state: RepoState): SourceReport<HistoryReport> {
   const p = state.production;
+  const unset = unsetEnvRef(state)("prod.dsn");
   if (p.status === "not_configured")
-    return { status: "not_configured", ms: null, error: null, hint: null, data: null };
+    return unset
+      ? unsetReport(unset.key, unset.env)
+      : { status: "not_configured", ms: null, error: null, hint: null, data: null };
   if (p.status === "unreachable")
     return { status: "failed", ms: null, error: p.error, hint: "Check prod.dsn.", data: null };
   const h = p.history;

@@ -1,14 +1,17 @@
+import { type BlindSpot, blindSpots } from "./blind-spots.js";
 import type { DeployStatus, Verdict } from "./report.js";
 
 type Facts = Pick<DeployStatus, "main" | "ci" | "live" | "production" | "dokploy" | "smoke" | "deployConfig">;
 
-const RANK: Record<Verdict, number> = { healthy: 0, deploying: 1, degraded: 2, down: 3 };
+const RANK: Record<Verdict, number> = { healthy: 0, unknown: 1, deploying: 2, degraded: 3, down: 4 };
 
 /**
- * One verdict from every source, with the reasons: `down` (the live site does not answer ready),
+ * One verdict from every source, with the reasons: `down` (the live site answers, and not ready),
  * `degraded` (something is broken that the next deploy or a person must fix), `deploying` (main is
- * ahead of what runs, or its pipeline has not finished), `healthy`. A source that failed is a reason
- * ("unknown"), never a verdict by itself.
+ * ahead of what runs, or its pipeline has not finished), `unknown` (nothing seen is wrong, but CI
+ * of main or the live check is not configured, or a source failed to answer), `healthy` (CI of
+ * main and the live check both configured and answered, and all is well). A source that failed is
+ * a reason ("… unknown") and makes the verdict at most `unknown`, never `down` or `degraded`.
  */
 export function judge(f: Facts): {
   verdict: Verdict;
@@ -17,70 +20,113 @@ export function judge(f: Facts): {
 } {
   let verdict: Verdict = "healthy";
   const reasons: string[] = [];
-  const say = (v: Verdict, reason: string) => {
-    if (RANK[v] > RANK[verdict]) verdict = v;
-    reasons.push(reason);
+  const out: Out = {
+    say(v, reason) {
+      if (RANK[v] > RANK[verdict]) verdict = v;
+      reasons.push(reason);
+    },
+    note: (reason) => reasons.push(reason),
   };
+  const spots = blindSpots(f);
+  unseen(f, spots, out);
+  productionFindings(f, out);
+  pipelineFindings(f, out);
+  const settings = f.deployConfig.data;
+  // A risk for the next failed deploy, not a state of production now: said, without changing the verdict.
+  if (settings && !settings.safe && settings.findings > 0) {
+    out.note(
+      `risk: ${settings.verdict} (${[...new Set(settings.rules)].join(", ")}); see check_deploy_config`,
+    );
+  }
+  if (verdict === "healthy") reasons.unshift(healthyReason(f));
+  return { verdict, reasons, safeToMerge: safeToMerge(verdict, f, spots) };
+}
+
+/** `say` a reason that sets the verdict at least to `v`; `note` a reason that does not move it. */
+interface Out {
+  say(v: Verdict, reason: string): void;
+  note(reason: string): void;
+}
+
+/** Failed sources ("… unknown") and the required ones not configured: at most `unknown`. */
+function unseen(f: Facts, spots: BlindSpot[], out: Out): void {
   for (const [name, source] of Object.entries(f)) {
     if (typeof source === "object" && source && "status" in source && source.status === "failed") {
-      reasons.push(`${name} unknown: ${source.error}`);
+      const reason = `${name} unknown: ${source.error}`;
+      // deployConfig's answer never moves the verdict, so neither does its failure.
+      if (spots.some((s) => s.source === name)) out.say("unknown", reason);
+      else out.note(reason);
     }
   }
+  for (const s of spots)
+    if (s.kind === "not_configured") out.say("unknown", `${s.source} not configured: ${s.why}`);
+}
+
+/** What the live site and production's history answered. */
+function productionFindings(f: Facts, out: Out): void {
   const live = f.live.data;
-  if (live && !live.up) say("down", `the live site is down: ${live.reason}`);
+  if (live && !live.up) out.say("down", `the live site is down: ${live.reason}`);
   const history = f.production.data;
   for (const c of history?.conflicts ?? []) {
-    say(
+    out.say(
       "degraded",
       `the next deploy will crash-loop: version ${c.version} is ${c.file} on main but "${c.productionName}" in production`,
     );
   }
   if (history?.dirty)
-    say("degraded", "production's migrator is stuck (dirty history): the app will refuse to start");
-  const ci = f.ci.data;
-  if (ci?.state === "failure" || ci?.state === "error")
-    say("degraded", `CI failed on main ${f.main.sha.slice(0, 10)}`);
-  if (ci?.state === "pending") say("deploying", `CI is still running on main ${f.main.sha.slice(0, 10)}`);
-  if (ci?.state === "none")
-    say("deploying", `main ${f.main.sha.slice(0, 10)} has no CI status yet (no status is not success)`);
-  const smoke = f.smoke.data;
-  if (smoke && smoke.state === "failed")
-    say("degraded", `the latest smoke run (${smoke.id}) failed${smoke.onMainHead ? " on main's HEAD" : ""}`);
-  const deployment = f.dokploy.data;
-  if (deployment?.status === "error")
-    say("degraded", `the latest Dokploy deployment failed${deployment.error ? `: ${deployment.error}` : ""}`);
-  if (deployment?.status === "running") say("deploying", "a Dokploy deployment is running");
+    out.say("degraded", "production's migrator is stuck (dirty history): the app will refuse to start");
   if (live?.up && live.sha && !sameSha(live.sha, f.main.sha)) {
-    say("deploying", `live runs ${live.sha.slice(0, 10)}, main is ${f.main.sha.slice(0, 10)}`);
+    out.say("deploying", `live runs ${live.sha.slice(0, 10)}, main is ${f.main.sha.slice(0, 10)}`);
   }
   if (history && history.pending.length > 0) {
-    say(
+    out.say(
       "deploying",
       `${history.pending.length} migration(s) on main will run on the next deploy (${history.pending.map((p) => p.version).join(", ")})`,
     );
   }
-  const settings = f.deployConfig.data;
-  // A risk for the next failed deploy, not a state of production now: said, without changing the verdict.
-  if (settings && !settings.safe && settings.findings > 0) {
-    reasons.push(
-      `risk: ${settings.verdict} (${[...new Set(settings.rules)].join(", ")}); see check_deploy_config`,
-    );
-  }
-  if (reasons.length === 0)
-    reasons.push("the live site answers ready, runs main's HEAD, and main's CI passed");
-  return { verdict, reasons, safeToMerge: safeToMerge(verdict, f) };
 }
 
-function safeToMerge(verdict: Verdict, f: Facts): { answer: boolean; why: string } {
+/** What CI of main, the smoke runs and Dokploy answered. */
+function pipelineFindings(f: Facts, out: Out): void {
+  const ci = f.ci.data;
+  const main = f.main.sha.slice(0, 10);
+  if (ci?.state === "failure" || ci?.state === "error") out.say("degraded", `CI failed on main ${main}`);
+  if (ci?.state === "pending") out.say("deploying", `CI is still running on main ${main}`);
+  if (ci?.state === "none")
+    out.say("deploying", `main ${main} has no CI status yet (no status is not success)`);
+  const smoke = f.smoke.data;
+  if (smoke && smoke.state === "failed")
+    out.say(
+      "degraded",
+      `the latest smoke run (${smoke.id}) failed${smoke.onMainHead ? " on main's HEAD" : ""}`,
+    );
+  const deployment = f.dokploy.data;
+  if (deployment?.status === "error")
+    out.say(
+      "degraded",
+      `the latest Dokploy deployment failed${deployment.error ? `: ${deployment.error}` : ""}`,
+    );
+  if (deployment?.status === "running") out.say("deploying", "a Dokploy deployment is running");
+}
+
+function healthyReason(f: Facts): string {
+  const runs = f.live.data?.sha
+    ? "runs main's HEAD"
+    : "reports no git sha (so which commit runs is not known)";
+  return `the live site answers ready, ${runs}, and main's CI passed`;
+}
+
+/** "no" when something is known to be wrong, else "cannot tell" when anything was not seen, else yes. */
+function safeToMerge(verdict: Verdict, f: Facts, spots: BlindSpot[]): { answer: boolean; why: string } {
   if ((f.production.data?.conflicts.length ?? 0) > 0)
     return { answer: false, why: "no: main already holds a version production knows under another name" };
   if (verdict === "down")
     return { answer: false, why: "no: the live site is down; fix it before adding changes" };
-  if (f.ci.status === "failed") return { answer: false, why: "cannot tell: main's CI could not be read" };
-  if (f.ci.data?.state !== "success" && f.ci.status === "ok")
-    return { answer: false, why: `not yet: main's CI is ${f.ci.data?.state}` };
   if (verdict === "degraded")
     return { answer: false, why: "no: something on main or in production needs fixing first" };
+  if (spots.length > 0) return { answer: false, why: `cannot tell: ${spots.map((s) => s.why).join("; ")}` };
+  if (f.ci.data?.state !== "success")
+    return { answer: false, why: `not yet: main's CI is ${f.ci.data?.state ?? f.ci.status}` };
   return {
     answer: true,
     why:

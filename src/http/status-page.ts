@@ -20,6 +20,7 @@ h1 { font-size: 1.35rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 1
 .healthy, .active, .merged, .applied, .green { background: var(--ok); }
 .deploying, .expired, .released { background: var(--warn); }
 .degraded, .down, .conflicted, .red { background: var(--bad); }
+.unknown { background: var(--muted); }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid #8884; vertical-align: top; }
 th { font-size: .8rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); }
@@ -55,6 +56,7 @@ function deploySection(d: DeployStatus | { error: string }): string {
   const live = d.live.data;
   return `<h2>Deploy <span class="badge ${esc(d.verdict)}" id="verdict">${esc(d.verdict)}</span></h2>
 <p>${esc(d.safeToMerge.why)}</p>
+${d.cachedMs !== null ? `<p class="muted">as of ${d.cachedMs < 1000 ? "less than 1" : Math.round(d.cachedMs / 1000)} s ago (an answer shared with the workers)</p>` : ""}
 <ul>${d.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>
 <p class="muted">main <code>${esc(d.main.sha.slice(0, 10))}</code> · CI ${esc(d.ci.data?.state ?? d.ci.status)} ·
 live ${live ? `${live.up ? "up" : "DOWN"} <code>${esc(live.sha?.slice(0, 10) ?? "?")}</code>` : esc(d.live.status)} ·

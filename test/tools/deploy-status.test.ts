@@ -118,10 +118,13 @@ deploy:
     return { status: structured<Status>(result), text: textOf(result) };
   };
 
-  it("healthy: CI green, live runs main, nothing pending", async () => {
-    const { status } = await ask();
+  it("healthy only here: CI configured and green, live check configured and answering main's sha, nothing pending", async () => {
+    const { status, text } = await ask();
     expect(status.verdict).toBe("healthy");
-    expect(status.safe_to_merge.answer).toBe(true);
+    expect(status.safe_to_merge).toEqual({ answer: true, why: "yes: main is green and live" });
+    expect(status.reasons).toEqual(["the live site answers ready, runs main's HEAD, and main's CI passed"]);
+    expect(text).toMatch(/^Production is HEALTHY\. Safe to merge now\? yes: main is green and live\./);
+    expect(text).not.toContain("As of");
     expect(status.dokploy.data?.status).toBe("done");
     const sent = server.requests.filter((r) => r.url.pathname === "/api/deployment.all").at(-1)!;
     expect(sent.headers["x-api-key"]).toBe("k3y");
@@ -152,11 +155,27 @@ deploy:
     expect(status.reasons[0]).toContain("the live site is down");
   });
 
-  it("the health endpoint times out → down", async () => {
+  it("the health endpoint does not answer (times out) → cannot tell: unknown, never down, not safe", async () => {
     world.health = "hang";
     const { status } = await ask();
+    expect(status.live.status).toBe("failed");
+    expect(status.verdict).toBe("unknown");
+    expect(status.reasons).toContain("live unknown: health: request timed out after 500 ms");
+    expect(status.safe_to_merge.answer).toBe(false);
+    expect(status.safe_to_merge.why).toBe(
+      "cannot tell: the live site could not be checked (health: request timed out after 500 ms)",
+    );
+  });
+
+  it("the health endpoint answers 503 → down is an answer: down, and no (not cannot tell)", async () => {
+    world.health = { status: 503, text: "Service Unavailable" };
+    const { status } = await ask();
+    expect(status.live.status).toBe("ok");
     expect(status.verdict).toBe("down");
-    expect(status.live.data?.reason).toContain("timed out");
+    expect(status.safe_to_merge).toEqual({
+      answer: false,
+      why: "no: the live site is down; fix it before adding changes",
+    });
   });
 
   it("the deployed sha is behind main → deploying", async () => {
@@ -171,12 +190,18 @@ deploy:
     const { status } = await ask();
     expect(status.ci.status).toBe("failed");
     expect(status.reasons.join(" ")).toContain("ci unknown");
-    expect(status.safe_to_merge.why).toContain("cannot tell");
+    expect(status.verdict).toBe("unknown");
+    expect(status.safe_to_merge.answer).toBe(false);
+    expect(status.safe_to_merge.why).toBe(
+      "cannot tell: main's CI could not be read (gitea: server error on commit status (HTTP 500): internal error)",
+    );
     world.ci = "hang";
     const hung = await ask();
     expect(hung.status.ci.status).toBe("failed");
     expect(hung.status.ci.error).toContain("timed out");
     expect(hung.status.live.data?.up).toBe(true);
+    expect(hung.status.verdict).toBe("unknown");
+    expect(hung.status.safe_to_merge.answer).toBe(false);
   });
 
   it("bad config: no Gitea token → a clear error for that source only", async () => {
@@ -251,10 +276,16 @@ deploy: { health_url: "${server.url}/readyz", cache_seconds: 60 }
     const answers = await Promise.all(sessions.map((c) => c.call("deploy_status", {})));
     for (const a of answers) expect(structured<Status>(a).live.data?.sha).toBe("feedface00");
     expect(server.requests).toHaveLength(1);
-    const again = structured<{ cached_ms: number | null }>(await sessions[0]!.call("deploy_status", {}));
-    expect(again.cached_ms).not.toBeNull();
+    const again = await sessions[0]!.call("deploy_status", {});
+    const cachedMs = structured<{ cached_ms: number | null }>(again).cached_ms;
+    expect(cachedMs).not.toBeNull();
     expect(server.requests).toHaveLength(1);
-    await sessions[0]!.call("deploy_status", { fresh: true });
+    // The text says the answer is shared from earlier, how old it is, and how to ask now.
+    const [, second] = textOf(again).split("\n");
+    expect(second).toMatch(/^As of (less than 1|\d+) s ago \(a shared answer\); fresh: true to ask now\.$/);
+    const fresh = await sessions[0]!.call("deploy_status", { fresh: true });
     expect(server.requests).toHaveLength(2);
+    expect(structured<{ cached_ms: number | null }>(fresh).cached_ms).toBeNull();
+    expect(textOf(fresh)).not.toContain("As of");
   });
 });

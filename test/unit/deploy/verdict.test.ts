@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import type { CiStatus } from "../../../src/deploy/gitea.js";
+import type { HealthReport } from "../../../src/deploy/health.js";
+import type { DeployStatus, SourceReport } from "../../../src/deploy/report.js";
+import { judge } from "../../../src/deploy/verdict.js";
+
+const MAIN = "0123456789abcdef0123456789abcdef01234567";
+
+const ok = <T>(data: T): SourceReport<T> => ({ status: "ok", ms: 1, error: null, hint: null, data });
+const failed = <T>(error: string): SourceReport<T> => ({
+  status: "failed",
+  ms: 1,
+  error,
+  hint: null,
+  data: null,
+});
+const missing = <T>(): SourceReport<T> => ({
+  status: "not_configured",
+  ms: null,
+  error: null,
+  hint: null,
+  data: null,
+});
+
+const ci = (state: CiStatus["state"]): SourceReport<CiStatus> =>
+  ok({ state, sha: MAIN, statuses: [], runs: [], runsSource: "actions/runs" });
+const live = (over: Partial<HealthReport> = {}): SourceReport<HealthReport> =>
+  ok({ up: true, status: 200, latencyMs: 3, sha: MAIN, schemaVersion: "2", reason: null, ...over });
+
+/** Every source configured, answering and green; each case changes what it names. */
+function facts(over: Partial<DeployStatus> = {}) {
+  return {
+    main: { ref: "origin/main", sha: MAIN },
+    ci: ci("success"),
+    live: live(),
+    production: ok({ maxVersion: 2, applied: 2, namesKnown: true, dirty: false, pending: [], conflicts: [] }),
+    dokploy: ok(null),
+    smoke: ok(null),
+    deployConfig: missing<never>(),
+    ...over,
+  };
+}
+
+describe("judge: healthy and safe only when CI of main and the live check answered and all is well", () => {
+  const cases: [string, Partial<DeployStatus>, string, boolean, string][] = [
+    ["all configured, answered, green", {}, "healthy", true, "yes: main is green and live"],
+    ["CI not configured", { ci: missing() }, "unknown", false, "cannot tell: deploy.gitea is not configured"],
+    ["live check not configured", { live: missing() }, "unknown", false, "cannot tell: deploy.health_url"],
+    [
+      "Gitea failed",
+      { ci: failed("gitea: x") },
+      "unknown",
+      false,
+      "cannot tell: main's CI could not be read",
+    ],
+    ["live check failed", { live: failed("health: y") }, "unknown", false, "cannot tell: the live site"],
+    [
+      "production unreachable",
+      { production: failed("production is unreachable: connect ECONNREFUSED") },
+      "unknown",
+      false,
+      "cannot tell: production unreachable (connect ECONNREFUSED)",
+    ],
+    [
+      "Dokploy failed",
+      { dokploy: failed("dokploy: z") },
+      "unknown",
+      false,
+      "cannot tell: the latest Dokploy",
+    ],
+    [
+      "only deploy_config failed: a risk source",
+      { deployConfig: failed("compose: no file") },
+      "healthy",
+      true,
+      "yes",
+    ],
+    [
+      "down is an answer",
+      { live: live({ up: false, status: 503, reason: "HTTP 503" }), ci: missing() },
+      "down",
+      false,
+      "no: the live site is down",
+    ],
+    ["CI failing, live missing", { ci: ci("failure"), live: missing() }, "degraded", false, "no: something"],
+    ["CI pending", { ci: ci("pending") }, "deploying", false, "not yet: main's CI is pending"],
+    [
+      "live behind main, CI green",
+      { live: live({ sha: "feedface00" }) },
+      "deploying",
+      true,
+      "yes: main is green; a deploy",
+    ],
+    [
+      "live behind main, production unreachable",
+      { live: live({ sha: "feedface00" }), production: failed("production is unreachable: timeout") },
+      "deploying",
+      false,
+      "cannot tell: production unreachable (timeout)",
+    ],
+  ];
+  for (const [name, over, verdict, answer, why] of cases) {
+    it(`${name} → ${verdict}, safe: ${answer}`, () => {
+      const j = judge(facts(over));
+      expect(j.verdict).toBe(verdict);
+      expect(j.safeToMerge.answer).toBe(answer);
+      expect(j.safeToMerge.why.startsWith(why)).toBe(true);
+      expect(j.reasons.length).toBeGreaterThan(0);
+    });
+  }
+
+  it("a failed source is a reason; only deploy_config's failure leaves the verdict alone", () => {
+    expect(judge(facts({ deployConfig: failed("compose: no file") })).reasons).toEqual([
+      "the live site answers ready, runs main's HEAD, and main's CI passed",
+      "deployConfig unknown: compose: no file",
+    ]);
+  });
+
+  it("healthy without a reported sha says that which commit runs is not known", () => {
+    expect(judge(facts({ live: live({ sha: null }) })).reasons[0]).toBe(
+      "the live site answers ready, reports no git sha (so which commit runs is not known), and main's CI passed",
+    );
+  });
+});
