@@ -29,7 +29,7 @@ Usage:
   mai-gate completions [--worker W] [--json]    recorded completions
   mai-gate verify WORKER BRANCH SHA [--json]    the head's final word: a completion for exactly SHA was
                                                 recorded and its gate is green now; exit 0/1/3
-  mai-gate check [--format human|github] [--junit FILE] [--no-dry-run] [--branch B]
+  mai-gate check [--format human|github|json] [--junit FILE] [--no-dry-run] [--branch B]
                                                 CI: the gate's conditions that need no worker records,
                                                 main's catalog and history, dry run; exit 0/1/3
   mai-gate hook pre-tool-use|stop               Claude Code hooks (JSON on stdin)

@@ -72,14 +72,14 @@ export const outputSchema = {
   live: source(
     z.object({
       up: z.boolean(),
-      status: z.number(),
-      latencyMs: z.number(),
+      status: z.number().nullable().describe("null: no answer came back (refused, timed out): down"),
+      latencyMs: z.number().nullable(),
       sha: z.string().nullable(),
       schemaVersion: z.string().nullable(),
       reason: z.string().nullable(),
     }),
   ).describe(
-    "the health endpoint: code, latency, the git sha and schema version it reports; no answer at all is status failed",
+    "the health endpoint: code, latency, the git sha and schema version it reports; a refusal or a timeout is up: false",
   ),
   production: source(
     z.object({

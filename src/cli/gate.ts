@@ -114,8 +114,8 @@ export async function checkCommand(
   ws: Workspace,
   options: { format: string; junit?: string; dryRun: boolean; branch?: string },
 ): Promise<number> {
-  if (options.format !== "human" && options.format !== "github") {
-    throw new InputError(`unknown --format ${options.format}`, "Use --format human or --format github.");
+  if (!["human", "github", "json"].includes(options.format)) {
+    throw new InputError(`unknown --format ${options.format}`, "Use --format human, github or json.");
   }
   let result: Awaited<ReturnType<typeof runCheck>>;
   try {
@@ -129,7 +129,8 @@ export async function checkCommand(
     process.stderr.write(`mai-gate check could not run: ${message}\n`);
     return EXIT.couldNotRun;
   }
-  out(options.format === "github" ? formatGithub(result) : formatHuman(result));
+  if (options.format === "json") json(result);
+  else out(options.format === "github" ? formatGithub(result) : formatHuman(result));
   if (options.junit) await writeFile(options.junit, formatJunit(result));
   return result.passed ? EXIT.passed : EXIT.failed;
 }

@@ -1,11 +1,9 @@
-import { httpGet, parseHttpUrl } from "./http.js";
+import { httpGet, parseHttpUrl, TransportError } from "./http.js";
 import { resolvePointer } from "./json.js";
 
 /**
- * What is live: the health endpoint's answer. An answer that is not ready (a 503, a proxy's 404)
- * is a finding, `up: false`, not an error. No answer at all (refused, timed out, reset, DNS, TLS)
- * throws a TransportError: from here a site that is down cannot be told apart from a broken path
- * to it, so the caller reports "cannot tell", not "down". A malformed URL throws a SourceError.
+ * What is live: the health endpoint's answer. The site being down is a finding, not an error:
+ * only a malformed URL (or the caller cancelling) throws.
  */
 export interface HealthConfig {
   url: string;
@@ -17,9 +15,9 @@ export interface HealthConfig {
 
 export interface HealthReport {
   up: boolean;
-  /** The HTTP status of the answer. */
-  status: number;
-  latencyMs: number;
+  /** The HTTP status, or null when no answer came back. */
+  status: number | null;
+  latencyMs: number | null;
   sha: string | null;
   schemaVersion: string | null;
   /** Why the site counts as down; null when up. */
@@ -39,13 +37,19 @@ export const SCHEMA_POINTERS = [
 
 const TRAEFIK_404 = /^404 page not found$/i;
 
-/** GET the health URL and read what it says (see HealthReport); throws when nothing answers. */
 export async function checkHealth(
   cfg: HealthConfig,
   options: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<HealthReport> {
   const url = parseHttpUrl("health", "deploy.health_url", cfg.url);
-  const res = await httpGet("health", url.href, { ...options, headers: { Accept: "application/json" } });
+  let res: Awaited<ReturnType<typeof httpGet>>;
+  try {
+    res = await httpGet("health", url.href, { ...options, headers: { Accept: "application/json" } });
+  } catch (err) {
+    if (err instanceof TransportError && err.kind !== "cancelled")
+      return { up: false, status: null, latencyMs: null, sha: null, schemaVersion: null, reason: err.detail };
+    throw err;
+  }
   return {
     up: res.ok,
     status: res.status,
