@@ -51,7 +51,7 @@ const WRAPPERS: Record<string, OptionSpec> = {
   },
 };
 
-export const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "fish"]);
+const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "fish"]);
 const UNKNOWABLE = new Set(["source", ".", "alias"]);
 
 /** The programs and scripts a simple command (its argument words) runs. */

@@ -44,14 +44,15 @@ export function nodesOf(root: ShNode, type: string): ShNode[] {
 /**
  * A word as the shell would see it before running the command. `value` is its text with quotes
  * and escapes removed when nothing in it expands (no `$…`, `$(…)`, globs or braces); otherwise
- * null. `text` is the literal fragments with `\0` where something expands, for "does the name appear".
+ * null. `text` is its literal fragments with `\0` where something expands: enough to read an
+ * option or an assignment, or to see a name.
  */
 export interface ShellWord {
   value: string | null;
   text: string;
 }
 
-export const DYNAMIC = "\0";
+const DYNAMIC = "\0";
 
 /** The `ShellWord` of a `Word` node. */
 export function shellWord(word: ShNode): ShellWord {
@@ -82,11 +83,7 @@ export function shellWord(word: ShNode): ShellWord {
   return { value: fixed ? text : null, text };
 }
 
-/** A static word made from a string (`{}` of find, a split `env -S` string). */
-export function staticWord(value: string): ShellWord {
-  return { value, text: value };
-}
-
+/** A node's list field (`Args`, `Parts`) as an array; empty when absent. */
 export function list(value: unknown): ShNode[] {
   return Array.isArray(value) ? (value as ShNode[]) : [];
 }
