@@ -7,6 +7,7 @@ import { checkCommand, completionsCommand, gateCommand, hookCommand, verifyComma
 import { fail, out } from "./cli/output.js";
 import { serveStdio } from "./cli/serve.js";
 import { serveHttp } from "./cli/serve-http.js";
+import { shimCommand } from "./cli/shim.js";
 import { leasesCommand, releaseCommand, reserveCommand } from "./cli/slots.js";
 import { suiteCommand } from "./cli/suite.js";
 import { InputError } from "./errors.js";
@@ -33,6 +34,9 @@ Usage:
                                                 CI: the gate's conditions that need no worker records,
                                                 main's catalog and history, dry run; exit 0/1/3
   mai-gate hook pre-tool-use|stop               Claude Code hooks (JSON on stdin)
+  mai-gate shim install [DIR]                   a PATH shim named like the reporter's program (default DIR
+                                                .mai-gate/bin): its report runs only on a green gate;
+                                                refused: exit 1, no real program past DIR: exit 127
   mai-gate status [--json]                      deploy status: CI of main, live site, history, verdict
   mai-gate doctor [--json]                      check every configured source and say what to fix
   mai-gate doctor deploy [FILE] [--json]        will the next failed deploy keep the old container serving?
@@ -135,6 +139,8 @@ async function main(argv: string[]): Promise<number> {
         });
       case "hook":
         return await hookCommand(rest[0], logger);
+      case "shim":
+        return await shimCommand(ws, rest);
       case "check":
         return await checkCommand(ws, {
           format: values.format ?? "human",

@@ -1,90 +1,122 @@
 import { basename } from "node:path";
+import { invocations } from "./command-wrappers.js";
+import { list, nodesOf, parseScript, type ShellWord, type ShNode, shellWord } from "./shell-words.js";
+
+/** How deep `sh -c 'eval "…"'` and the like are followed before the command counts as undecidable. */
+const MAX_DEPTH = 8;
 
 /**
- * Whether a shell command line runs the reporter. Hand-written and deliberately small: it splits
- * the line into simple commands (`;`, `&&`, `||`, `|`, `&`, newlines, `$(…)`, backticks), reads
- * words with shell quoting, skips `VAR=value` assignments and wrappers (`sudo`, `env`, `exec`, …),
- * follows `sh -c '…'`, and compares the words with the reporter's fixed leading arguments (those
- * before the first `{placeholder}`). The first word matches by basename (`/usr/bin/mai` = `mai`).
+ * Whether a shell command line runs the reporter, read with a real shell parser (mvdan-sh).
+ * It runs it when the reporter's program (matched by basename, case-insensitively) is a command
+ * word anywhere — in compound commands, pipelines, function bodies, command and process
+ * substitutions, behind wrappers (`env`, `nice`, `timeout`, `sudo`, `xargs`, `find -exec`, …) and
+ * inside static `sh -c` / `eval` text — with the reporter's fixed arguments among its arguments in
+ * order. A command that cannot be decided statically (a command word built from `$…`, a shell
+ * reading stdin or a file, `source`, `eval "$x"`) or does not parse counts when it names the
+ * program. A command that does not name it is answered without loading the parser.
  */
 export function invokesReporter(command: string, reporter: string[]): boolean {
   const prefix = fixedPrefix(reporter);
   if (prefix.length === 0) return false;
-  return simpleCommands(command).some((words) => matches(unwrap(words), prefix));
+  const program = basename(prefix[0]!).toLowerCase();
+  if (!mayMention(command, program)) return false;
+  const file = parseScript(command);
+  if (file === null) return true;
+  const found = scan(file, program, prefix.slice(1), 0);
+  return found.runs || found.undecidable;
 }
 
-function fixedPrefix(argv: string[]): string[] {
+/** The reporter's fixed leading words: those before the first `{placeholder}`. */
+export function fixedPrefix(argv: string[]): string[] {
   const end = argv.findIndex((a) => a.includes("{"));
   return end < 0 ? argv : argv.slice(0, end);
 }
 
-const WRAPPERS = new Set(["sudo", "env", "exec", "command", "nohup", "time", "nice", "builtin"]);
-const SHELLS = new Set(["sh", "bash", "zsh", "dash"]);
-
-function unwrap(words: string[]): string[] {
-  let i = 0;
-  while (i < words.length) {
-    const w = words[i]!;
-    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w) || WRAPPERS.has(basename(w)) || (w.startsWith("-") && i > 0)) i++;
-    else break;
-  }
-  return words.slice(i);
+/**
+ * Whether `name` can appear in the command as a word of its own once quotes and backslashes are
+ * gone (`m'a'i`, `\mai`, `/usr/bin/mai`, `a=mai`). Cheap, no parser: the hook's fast path.
+ */
+export function mayMention(command: string, name: string): boolean {
+  const bare = command.replace(/\\\n/g, "").replace(/\$?['"]|\\/g, "");
+  return tokenPattern(name).test(bare);
 }
 
-function matches(words: string[], prefix: string[]): boolean {
-  const [first, ...rest] = words;
-  if (first === undefined) return false;
-  if (SHELLS.has(basename(first))) {
-    const c = rest.indexOf("-c");
-    const script = c >= 0 ? rest[c + 1] : undefined;
-    return script !== undefined && simpleCommands(script).some((w) => matches(unwrap(w), prefix));
-  }
-  if (basename(first) !== basename(prefix[0]!)) return false;
-  return prefix.slice(1).every((p, i) => rest[i] === p);
+/**
+ * Whether `word` appears, quotes removed, in any word of the parsed command (in a word of its own
+ * or as part of one, e.g. `rep""ort` or `report.txt`); for a command that does not parse, in its
+ * text with quotes removed. Used when the reporter is unknown because the config cannot be read.
+ */
+export function namesWord(command: string, word: string): boolean {
+  if (!mayMention(command, word)) return false;
+  const file = parseScript(command);
+  if (file === null) return true;
+  const pattern = tokenPattern(word);
+  return nodesOf(file, "Word").some((w) => pattern.test(shellWord(w).text));
 }
 
-/** The words of each simple command in a command line, with shell quoting removed. */
-export function simpleCommands(line: string): string[][] {
-  const commands: string[][] = [];
-  let words: string[] = [];
-  let word: string | null = null;
-  const endWord = () => {
-    if (word !== null) words.push(word);
-    word = null;
-  };
-  const endCommand = () => {
-    endWord();
-    if (words.length > 0) commands.push(words);
-    words = [];
-  };
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (ch === "'") {
-      const close = line.indexOf("'", i + 1);
-      const end = close < 0 ? line.length : close;
-      word = (word ?? "") + line.slice(i + 1, end);
-      i = end;
-    } else if (ch === '"') {
-      let j = i + 1;
-      let text = "";
-      while (j < line.length && line[j] !== '"') {
-        if (line[j] === "\\" && j + 1 < line.length) j++;
-        text += line[j];
-        j++;
+function tokenPattern(name: string): RegExp {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(^|[^A-Za-z0-9_])${escaped}([^A-Za-z0-9_]|$)`, "i");
+}
+
+interface Found {
+  runs: boolean;
+  undecidable: boolean;
+}
+
+function scan(file: ShNode, program: string, args: string[], depth: number): Found {
+  const found: Found = { runs: false, undecidable: false };
+  for (const call of nodesOf(file, "CallExpr")) {
+    const words = list(call.Args).map(shellWord);
+    if (handsOver(words, program, args)) found.runs = true;
+    for (const inv of invocations(words)) {
+      if (inv.kind === "script") {
+        const nested = inv.text === null || depth >= MAX_DEPTH ? null : parseScript(inv.text);
+        if (nested === null) found.undecidable = true;
+        else {
+          const inner = scan(nested, program, args, depth + 1);
+          found.runs ||= inner.runs;
+          found.undecidable ||= inner.undecidable;
+        }
+        continue;
       }
-      word = (word ?? "") + text;
-      i = j;
-    } else if (ch === "\\" && i + 1 < line.length) {
-      word = (word ?? "") + line[++i];
-    } else if (/\s/.test(ch) && ch !== "\n") {
-      endWord();
-    } else if (";&|\n`()".includes(ch) || (ch === "$" && line[i + 1] === "(")) {
-      endCommand();
-      if (ch === "$") i++;
-    } else {
-      word = (word ?? "") + ch;
+      const head = inv.words[0]!.value;
+      if (head === null) found.undecidable = true;
+      else if (isProgram(head, program) && argsMatch(inv.words.slice(1), args, inv.appendable))
+        found.runs = true;
     }
   }
-  endCommand();
-  return commands;
+  return found;
+}
+
+function isProgram(word: string, program: string): boolean {
+  return basename(word).toLowerCase() === program;
+}
+
+/**
+ * The fixed arguments appear in order among the words; a word whose value is unknown could be
+ * any of them, and `appendable` (xargs) may add the missing ones.
+ */
+function argsMatch(words: ShellWord[], args: string[], appendable: boolean): boolean {
+  let j = 0;
+  for (const w of words) {
+    if (j === args.length || w.value === null) return true;
+    if (w.value === args[j]) j++;
+  }
+  return j === args.length || appendable;
+}
+
+/**
+ * A command hands the reporter's argv to some program this module does not know as a wrapper
+ * (`flock`, `strace`, `ssh`, …): the program and then its fixed arguments, as static words.
+ */
+function handsOver(words: ShellWord[], program: string, args: string[]): boolean {
+  if (args.length === 0) return false;
+  return words.some((w, i) => {
+    if (i === 0 || w.value === null || !isProgram(w.value, program)) return false;
+    const rest = words.slice(i + 1).flatMap((r) => (r.value === null ? [] : [r.value]));
+    let j = 0;
+    for (const v of rest) if (v === args[j] && ++j === args.length) return true;
+    return false;
+  });
 }

@@ -1,8 +1,9 @@
 import { describeError } from "../errors.js";
+import { commitsAhead } from "../git/changes.js";
 import { gatherRepoState } from "../slots/sources.js";
 import type { Workspace } from "../workspace.js";
-import { invokesReporter } from "./command-match.js";
-import { describeGate, evaluate } from "./service.js";
+import { invokesReporter, namesWord } from "./command-match.js";
+import { describeGate, evaluate, type GateResult, gateStatus } from "./service.js";
 import { gateTarget } from "./target.js";
 
 /**
@@ -23,8 +24,10 @@ interface StopInput {
 export type OpenWorkspace = (cwd: string | undefined) => Workspace;
 
 /**
- * PreToolUse: a Bash command that runs the reporter while the gate is red is denied with the
- * reasons. If the gate cannot be judged, the reporter command is denied too (fail closed).
+ * PreToolUse: a Bash command that runs the reporter (read with a shell parser, see
+ * `invokesReporter`) while the gate is red is denied with the reasons. If the gate cannot be
+ * judged, the reporter command is denied too (fail closed); when even the config cannot be read,
+ * a command naming `report` in any of its words counts as one.
  */
 export async function preToolUseHook(raw: unknown, open: OpenWorkspace): Promise<string | null> {
   const input = (raw ?? {}) as PreToolUseInput;
@@ -32,16 +35,22 @@ export async function preToolUseHook(raw: unknown, open: OpenWorkspace): Promise
   if (input.tool_name !== "Bash" || typeof command !== "string") return null;
   const ws = open(input.cwd);
   try {
-    // This hook runs before every shell command: only the config is read until the command is a report.
-    const reporter = (await ws.view()).loaded.config.gate?.reporter;
+    let reporter: string[] | undefined;
+    try {
+      // This hook runs before every shell command: only the config is read until the command is a report.
+      reporter = (await ws.view()).loaded.config.gate?.reporter;
+    } catch (err) {
+      return namesWord(command, "report") ? cannotJudge(err) : null;
+    }
     if (!reporter || !invokesReporter(command, reporter)) return null;
-    const state = await gatherRepoState(ws, { fetch: true });
-    const gate = await evaluate(ws, state, await gateTarget(ws.git, state, {}));
+    let gate: GateResult;
+    try {
+      gate = await gateStatus(ws, {});
+    } catch (err) {
+      return cannotJudge(err);
+    }
     if (gate.green) return null;
     return deny(`mai-gate: the completion gate is red, so this report is refused.\n${describeGate(gate)}`);
-  } catch (err) {
-    const looksLikeReport = /report/i.test(command);
-    return looksLikeReport ? deny(`mai-gate could not judge the gate: ${describeError(err)}`) : null;
   } finally {
     await ws.close();
   }
@@ -58,8 +67,7 @@ export async function stopHook(raw: unknown, open: OpenWorkspace): Promise<strin
   const ws = open(input.cwd);
   try {
     const state = await gatherRepoState(ws, { fetch: false });
-    const ahead = await ws.git.run(["rev-list", "--count", `${state.main.sha}..HEAD`]);
-    if (!ahead.ok || Number(ahead.stdout.trim()) === 0) return null;
+    if ((await commitsAhead(ws.git, state.main.sha, "HEAD")) === 0) return null;
     const gate = await evaluate(ws, state, await gateTarget(ws.git, state, {}));
     if (gate.green) return null;
     return JSON.stringify({
@@ -71,6 +79,10 @@ export async function stopHook(raw: unknown, open: OpenWorkspace): Promise<strin
   } finally {
     await ws.close();
   }
+}
+
+function cannotJudge(err: unknown): string {
+  return deny(`mai-gate could not judge the gate, so this report is refused: ${describeError(err)}`);
 }
 
 function deny(reason: string): string {

@@ -7,6 +7,7 @@ import type { CompletionRecord } from "../store/types.js";
 import { runStep, type StepOutcome } from "../suite/run-step.js";
 import type { Workspace } from "../workspace.js";
 import { evaluate, type GateResult } from "./service.js";
+import { realProgram } from "./shim.js";
 import { gateTarget } from "./target.js";
 
 export const MAX_SUMMARY = 8000;
@@ -112,9 +113,11 @@ async function runReporter(
 ): Promise<ReporterRun> {
   const command = substitute(argv, vars);
   const repo = await ws.repo();
+  // The gate was just judged green: run the real program, not a PATH shim that would judge it again.
+  const real = realProgram(command[0]!, ws.env);
   const outcome = await runStep({
     name: "reporter",
-    run: command,
+    run: real ? [real, ...command.slice(1)] : command,
     cwd: repo.root,
     timeoutMs: timeoutSeconds * 1000,
     logFile: join(repo.commonDir, "mai-gate", "logs", "completions", `${id}.log`),

@@ -1,4 +1,5 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { XMLParser } from "fast-xml-parser";
@@ -59,6 +60,50 @@ describe("Claude Code hooks, through the built CLI", () => {
     await c.call("run_pre_push_suite", {});
     expect(await hook("pre-tool-use", bash('mai report completed "all done"'))).toBeNull();
   });
+
+  it("reads the command with a shell parser: spellings denied on red, allowed on green", async () => {
+    const c = await app.session("mai/par/se");
+    const root = (await c.workspace.repo()).root;
+    await writeFile(join(root, "feature.txt"), "parsed work\n");
+    await app.sandbox.git(root, "add", "-A");
+    await app.sandbox.git(root, "commit", "-qm", "work");
+    const bash = (command: string) => ({ tool_name: "Bash", tool_input: { command }, cwd: root });
+    const spellings = [
+      "{ mai report completed x; }",
+      "m'a'i report completed x",
+      "echo x | xargs mai report completed",
+      `sh -c 'eval "mai report completed x"'`,
+      "a=mai; $a report completed x",
+    ];
+    const unparsable = "mai report completed 'x";
+    for (const command of [...spellings, unparsable]) {
+      const answer = await hook("pre-tool-use", bash(command));
+      expect(answer, command).toMatchObject({ hookSpecificOutput: { permissionDecision: "deny" } });
+    }
+    for (const command of [
+      'echo "mai report completed"',
+      "mai status",
+      "grep mai report.txt",
+      "cat mai.txt",
+    ]) {
+      expect(await hook("pre-tool-use", bash(command)), command).toBeNull();
+    }
+    await c.call("run_pre_push_suite", {});
+    for (const command of spellings.slice(0, 2)) expect(await hook("pre-tool-use", bash(command))).toBeNull();
+  }, 180_000);
+
+  it("outside a repository, fails closed for a command naming report, by its parsed words", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "mai-gate-norepo-"));
+    try {
+      const bash = (command: string) => ({ tool_name: "Bash", tool_input: { command }, cwd });
+      const denied = await hook("pre-tool-use", bash('mai rep""ort completed x'));
+      expect(denied).toMatchObject({ hookSpecificOutput: { permissionDecision: "deny" } });
+      expect(JSON.stringify(denied)).toContain("could not judge the gate");
+      expect(await hook("pre-tool-use", bash("ls -la"))).toBeNull();
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("blocks stopping once while the branch's gate is red, and lets go when stop_hook_active is set", async () => {
     const c = await app.session("mai/sto/p");
