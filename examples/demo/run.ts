@@ -1,8 +1,9 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { execa } from "execa";
 import { createGitSandbox, numberedMigrations } from "../../src/sandbox/git-sandbox.js";
 import { startEmbeddedProduction } from "./production.js";
 
@@ -71,8 +72,8 @@ async function main(): Promise<void> {
           { name: "frontend", run: "echo bundling", cwd: "frontend", when: ["frontend/**"] },
         ],
       },
-      // What a green report_completed runs (an argv, no shell): here it just echoes.
-      gate: { reporter: ["echo", "reported to the head:", "{worker}", "{branch}", "{sha}", "{summary}"] },
+      // What a green report_completed runs (an argv, no shell): the team's `mai` tool (here a stand-in).
+      gate: { reporter: ["mai", "report", "completed", "{summary}"] },
     },
     files: {
       ...numberedMigrations(DIR, 122),
@@ -100,7 +101,13 @@ async function main(): Promise<void> {
     });
     say("   a branch pushed without mai-gate, mai/rogue/legacy, created 123_other.sql (the first outage)");
 
-    const env = { PROD_RO_DSN: prod.dsn };
+    // The team's real `mai` program, which the demo stands in for: it prints what it was asked to report.
+    const bin = join(sandbox.dir, "bin");
+    await mkdir(bin);
+    await writeFile(join(bin, "mai"), '#!/bin/sh\necho "mai: reported to the head: $*"\n');
+    await chmod(join(bin, "mai"), 0o755);
+    const path = `${bin}:${process.env.PATH ?? ""}`;
+    const env = { PROD_RO_DSN: prod.dsn, PATH: path };
     const annDir = await sandbox.worktree("mai/ann/user-email");
     const bobDir = await sandbox.worktree("mai/bob/audit-log");
     const ann = await startServer(annDir, env);
@@ -169,19 +176,37 @@ async function main(): Promise<void> {
 
     step(
       10,
-      "ann adds a changelog line, commits, and reports at once: refused, the new tree has no suite run",
+      "ann adds a changelog line, commits, and reports from her shell at once: the PATH shim refuses (no suite run for the new tree)",
     );
     await writeFile(`${annDir}/CHANGELOG.md`, "- users have an email\n");
     await sandbox.git(annDir, "add", "-A");
     await sandbox.git(annDir, "commit", "-qm", "changelog");
-    show(await ann.call("report_completed", { summary: "users.email added and validated" }));
+    const shimDir = join(annDir, ".mai-gate", "bin");
+    const shell = {
+      cwd: annDir,
+      env: { ...env, PATH: `${shimDir}:${path}`, MAI_GATE_LOG: "error" },
+      reject: false,
+    };
+    const installed = await execa(process.execPath, [CLI, "shim", "install"], shell);
+    say(
+      installed.stdout.replace(/^/gm, "   $ mai-gate shim install\n   ").split("\n").slice(0, 3).join("\n"),
+    );
+    const spelled = 'if true; then m"a"i report completed "users.email added"; fi';
+    const shimmed = await execa("bash", ["-c", spelled], shell);
+    say(`   $ ${spelled}    (exit ${shimmed.exitCode})`);
+    say(`${shimmed.stdout}${shimmed.stderr}`.trim().replace(/^/gm, "   ✗ "));
 
     step(11, "ann runs the suite for this HEAD, and reports again: accepted, the reporter runs");
     await ann.call("run_pre_push_suite", {});
     show(await ann.call("gate_status", {}));
-    show(await ann.call("report_completed", { summary: "users.email added and validated" }));
+    const accepted = await ann.call("report_completed", { summary: "users.email added and validated" });
+    show(accepted);
 
-    step(12, "where the state lives");
+    step(12, "the head verifies the completion before merging: recomputed now, with main's config");
+    const sha = (await sandbox.git(annDir, "rev-parse", "HEAD")).trim();
+    show(await head.call("verify_completion", { worker: "ann", branch: "mai/ann/user-email", sha }));
+
+    step(13, "where the state lives");
     say(`   ${sandbox.host}/.git/mai-gate/state.db (SQLite, WAL), shared by every worktree of the clone`);
     say("\nDone.");
   } finally {
