@@ -24,9 +24,9 @@ export function register(server: McpServer, deps: ToolDeps): void {
     name,
     {
       title: "Completion gate status",
-      description: `Every condition of the completion gate for your current HEAD, each with pass/fail and how to fix it: the worktree is clean; the pre-push suite passed for this exact tree; every migration file your branch adds holds your lease, passed a dry run for its exact content against the current baseline, and collides with nothing on main or in production; no migration main already has was edited, renamed or deleted. Recomputed at every call.
+      description: `Every condition of the completion gate for your current HEAD's committed content, each with pass/fail and how to fix it: the config is main's; every migration file your branch adds has a readable name, holds your lease, and breaks no slot rule (main, production, strict ordering, other branches' files, other workers' leases, duplicates); no migration main already has was edited, retyped, renamed or deleted; the latest dry run of exactly your branch's new files, together, at their committed contents, on the current baseline passed; the worktree is clean (no file hidden by skip-worktree/assume-unchanged); the pre-push suite passed on a clean checkout of this exact tree. Recomputed at every call, by the same engine as mai-gate check and the head's verify_completion.
 
-Call it before report_completed, and work through "unmet" top to bottom until green. The head may pass a branch to judge a worker's branch from its ref.`,
+Call it before report_completed, and work through "unmet" top to bottom (the order fixes must be done in) until green. The head may pass a branch to judge a worker's branch from its ref.`,
       inputSchema,
       outputSchema,
       annotations: {

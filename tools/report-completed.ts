@@ -37,7 +37,7 @@ export function register(server: McpServer, deps: ToolDeps): void {
     name,
     {
       title: "Report completion",
-      description: `Report your task as completed — the only way to do so. It refuses unless the completion gate is green for your exact HEAD (see gate_status): on a red gate nothing is reported and the answer lists every unmet condition with its fix. On green it records the completion with its evidence and runs the team's reporter command with your summary.
+      description: `Report your task as completed — the only way to do so. It refuses unless the completion gate is green for your exact HEAD (see gate_status): on a red gate nothing is reported and the answer lists every unmet condition with its fix. On green it records the completion with its evidence and runs the team's reporter command with your summary. Reporting any other way (the reporter's command in a shell) is refused by the PATH shim and the hook on a red gate, and the head verifies every completion (verify_completion) before merging.
 
 Call it once, after committing and pushing, when gate_status is green. If the reporter failed, fix the cause and call again: the same HEAD is not reported twice.`,
       inputSchema,
