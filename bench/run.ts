@@ -1,3 +1,4 @@
+import { benchCheckout } from "./checkout.js";
 import { benchDeploy } from "./deploy.js";
 import { benchDryRun } from "./dryrun.js";
 import { benchGate } from "./gate.js";
@@ -10,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   reserve: benchReserve,
   dryrun: benchDryRun,
   suite: benchSuite,
+  checkout: benchCheckout,
   gate: benchGate,
   deploy: benchDeploy,
   state: benchState,
