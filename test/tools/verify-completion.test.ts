@@ -151,6 +151,35 @@ describe("verify_completion: the head's final word", () => {
     }
   });
 
+  it("the head recomputes with main's config: a report made under a branch that names itself main is not verified", async () => {
+    // A worker pushes its work also as a branch outside mai/, whose config calls itself main and
+    // requires nothing, and points MAI_GATE_MAIN at it. Its own server cannot tell that from a main
+    // with another name; the head's verification reads main's config and judges the real changes.
+    const w = await workerSession(app, "mai/ida/task");
+    const drop = `${MIG_DIR}/090_drop_t3.sql`;
+    const sha = await w.commit(
+      {
+        "mai-gate.yaml": gateConfigText(log, { require: [] }).replace(
+          "migrations:",
+          "main_branch: origin/ida-main\nmigrations:",
+        ),
+        [drop]: "DROP TABLE t3;\n",
+      },
+      "weaken",
+    );
+    await w.push();
+    await w.git("push", "-q", "origin", `${w.branch}:ida-main`);
+    const s = await sessions.attach(w.root, { MAI_GATE_MAIN: "origin/ida-main" });
+    await s.call("run_pre_push_suite", {});
+    await s.call("report_completed", { summary: "dropped t3" });
+
+    const v = await verify(head, { worker: "ida", branch: w.branch, sha });
+    expect(v.verified).toBe(false);
+    expect(v.gate.config.from_main).toBe(true);
+    expect(v.gate.config.source).toContain("on origin/main");
+    expect(v.reasons).toContainEqual(`gate: lease ${drop}: no lease holds version 90`);
+  });
+
   it("a head judging with --config is not verified, even with main's own config text", async () => {
     const w = await workerSession(app, "mai/hana/task");
     const done = await reportedMigration(w, "add_hana_index", "CREATE INDEX t3_id_note ON t3 (id, note);\n");
