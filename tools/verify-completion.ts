@@ -17,7 +17,9 @@ export const inputSchema = {
   branch: z.string().min(1).max(255).describe("the worker's branch the completion names, e.g. mai/ann/fix"),
   sha: z
     .string()
-    .regex(/^[0-9a-fA-F]{7,64}$/)
+    .regex(/^[0-9a-fA-F]{7,64}$/, {
+      error: "[bad_input] not a commit sha: pass the 7 to 64 hex digits of the commit the completion names",
+    })
     .describe("the commit the completion names (full sha, or an unambiguous prefix)"),
 };
 
@@ -25,7 +27,7 @@ export const outputSchema = {
   verified: z
     .boolean()
     .describe(
-      "true only when a completion is recorded for exactly this worker, branch and sha AND its gate is green now",
+      "true only when a completion is recorded for exactly this worker, branch and sha, the branch still points at it, AND its gate is green now",
     ),
   reasons: z.array(z.string()).describe("why it is not verified; empty when it is"),
   completion: z
@@ -69,7 +71,7 @@ export function register(server: McpServer, deps: ToolDeps): void {
     name,
     {
       title: "Verify a worker's completion",
-      description: `Head only. Whether a worker's reported completion holds: a completion was recorded for exactly this worker, branch and commit, and the completion gate for that commit is green when recomputed now with main's config (suite passed on a clean checkout of its tree, the dry run of its whole migration set passed on the current baseline, leases held, no collision, no edit of an applied migration).
+      description: `Head only. Whether a worker's reported completion holds: a completion was recorded for exactly this worker, branch and commit, the branch still points at that commit, and the completion gate for that commit is green when recomputed now with main's config (suite passed on a clean checkout of its tree, the dry run of its whole migration set passed on the current baseline, leases held, no collision, no edit of an applied migration).
 
 Call it before merging a branch a worker says is done, with the worker, branch and sha from its report. verified: false lists the reasons; do not merge then. The worker's hook and PATH shim only warn and enforce on its host: this answer is the final word.`,
       inputSchema,

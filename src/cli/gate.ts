@@ -10,7 +10,7 @@ import { describeGate, gateStatus } from "../gate/service.js";
 import { verifyCompletion } from "../gate/verify.js";
 import type { Logger } from "../log.js";
 import { Workspace } from "../workspace.js";
-import { json, out, table } from "./output.js";
+import { fail, json, out, table } from "./output.js";
 
 /** `mai-gate gate [--branch B]`: the completion gate, for people and the head. Exit 1 when red. */
 export async function gateCommand(
@@ -84,8 +84,8 @@ export async function hookCommand(event: string | undefined, logger: Logger): Pr
 
 /**
  * `mai-gate verify WORKER BRANCH SHA`: the head's final word on a completion. Exit 0 only when a
- * completion for exactly that sha is recorded and its gate is green now; 1 when not; 3 when it
- * cannot be judged.
+ * completion for exactly that sha is recorded and its gate is green now; 1 when not; 2 for bad
+ * usage (missing arguments, a sha that is not one); 3 when it cannot be judged.
  */
 export async function verifyCommand(
   ws: Workspace,
@@ -94,12 +94,15 @@ export async function verifyCommand(
 ): Promise<number> {
   const [worker, branch, sha] = args;
   if (!worker || !branch || !sha || args.length > 3)
-    throw new InputError("verify needs WORKER BRANCH SHA", "mai-gate verify ann mai/ann/fix 1a2b3c4d…");
+    return fail(
+      new InputError("verify needs WORKER BRANCH SHA", "mai-gate verify ann mai/ann/fix 1a2b3c4d…"),
+      EXIT.usage,
+    );
   let v: Awaited<ReturnType<typeof verifyCompletion>>;
   try {
     v = await verifyCompletion(ws, { worker, branch, sha });
   } catch (err) {
-    if (err instanceof InputError) throw err;
+    if (err instanceof InputError) return fail(err, EXIT.usage);
     process.stderr.write(`mai-gate verify could not judge: ${describeError(err)}\n`);
     return EXIT.couldNotRun;
   }

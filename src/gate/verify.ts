@@ -2,7 +2,7 @@ import { InputError } from "../errors.js";
 import { resolveCommit } from "../git/changes.js";
 import { requireRole, workerOfBranch } from "../identity.js";
 import { shortBranch } from "../slots/rules.js";
-import { gatherRepoState } from "../slots/sources.js";
+import { gatherRepoState, type RepoState } from "../slots/sources.js";
 import type { CompletionRecord } from "../store/types.js";
 import type { Workspace } from "../workspace.js";
 import { evaluate, type GateResult } from "./service.js";
@@ -15,7 +15,10 @@ export interface VerifyInput {
 }
 
 export interface Verification {
-  /** A completion for exactly this worker, branch and sha is recorded, and its gate is green now. */
+  /**
+   * A completion for exactly this worker, branch and sha is recorded, the branch still points at that
+   * sha, and its gate is green now.
+   */
   verified: boolean;
   completion: CompletionRecord | null;
   gate: GateResult;
@@ -27,8 +30,10 @@ const SHA = /^[0-9a-f]{7,64}$/i;
 
 /**
  * The head's final word on a completion: one was recorded for exactly this worker, branch and
- * commit, and the gate for that commit is green when recomputed now, with main's config. The
- * worker's own hook and shim only warn and enforce on its host; this is what the head trusts.
+ * commit, the branch (local and origin's) still points at that commit, and the gate for that commit
+ * is green when recomputed now, with main's config. Another worker's name is a reason, not an
+ * error. The worker's own hook and shim only warn and enforce on its host; this is what the head
+ * trusts.
  */
 export async function verifyCompletion(
   ws: Workspace,
@@ -38,9 +43,9 @@ export async function verifyCompletion(
   if (!SHA.test(input.sha))
     throw new InputError(`"${input.sha}" is not a commit sha`, "Pass the full sha the completion names.");
   const owner = workerOfBranch(input.branch);
-  if (owner !== input.worker)
+  if (!owner)
     throw new InputError(
-      `${input.branch} is not a branch of ${input.worker}`,
+      `${input.branch} is not a worker branch mai/<worker>/<task>`,
       "Pass the worker and the mai/<worker>/<task> branch its completion names.",
     );
   const state = await gatherRepoState(ws, { fetch: true });
@@ -53,6 +58,9 @@ export async function verifyCompletion(
   ]);
   const completion = completions.find((c) => shortBranch(c.branch) === shortBranch(input.branch)) ?? null;
   const reasons: string[] = [];
+  if (owner !== input.worker)
+    reasons.push(`${shortBranch(input.branch)} is a branch of ${owner}, not of ${input.worker}`);
+  reasons.push(...movedTips(state, input.branch, sha));
   if (!completion)
     reasons.push(
       `no completion of ${input.worker} is recorded for ${shortBranch(input.branch)} at ${sha.slice(0, 10)}`,
@@ -60,6 +68,22 @@ export async function verifyCompletion(
   if (!gate.trust.fromMain) reasons.push(`the config is not main's: ${gate.trust.reason}`);
   for (const c of gate.unmet) reasons.push(`gate: ${c.kind}${c.file ? ` ${c.file}` : ""}: ${c.detail}`);
   return { verified: reasons.length === 0, completion, gate, reasons };
+}
+
+/**
+ * The branch's refs (local and origin's) that point elsewhere than the verified commit: merging the
+ * branch would merge commits nobody judged.
+ */
+function movedTips(state: RepoState, branch: string, sha: string): string[] {
+  const short = shortBranch(branch);
+  return [short, `origin/${short}`].flatMap((ref) => {
+    const tip = state.view.refs.refs.get(ref);
+    return tip && tip !== sha
+      ? [
+          `${ref} is at ${tip.slice(0, 10)}, not at ${sha.slice(0, 10)}: merging it would take commits this completion does not cover`,
+        ]
+      : [];
+  });
 }
 
 async function fullSha(ws: Workspace, sha: string): Promise<string> {
