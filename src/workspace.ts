@@ -137,12 +137,34 @@ export class Workspace {
       const text = await showFile(this.git, sha, CONFIG_FILE);
       if (text === null) continue;
       const loaded = parseConfig(text, this.env, { kind: "git", ref, sha });
-      this.configCache = { key, loaded };
-      return loaded;
+      const distrust = named ? await this.mainDisagrees(refs, named) : null;
+      const marked = distrust ? { ...loaded, distrust } : loaded;
+      this.configCache = { key, loaded: marked };
+      return marked;
     }
     throw new ConfigError("", `no ${CONFIG_FILE} on ${candidates.join(" or ")}`, {
       hint: `Commit ${CONFIG_FILE} to main (see examples/mai-gate.yaml), or pass --config PATH.`,
     });
+  }
+
+  /**
+   * With MAI_GATE_MAIN set: the conventional main (origin/main, main, …) exists and its own config
+   * names another ref as main. Then the config read is not main's, whatever it says about itself.
+   */
+  private async mainDisagrees(refs: RefSnapshot, named: string): Promise<string | null> {
+    const usual = MAIN_CANDIDATES.find((ref) => ref !== named && refs.refs.has(ref));
+    if (!usual) return null;
+    const text = await showFile(this.git, refs.refs.get(usual)!, CONFIG_FILE);
+    if (text === null) return null;
+    let says: string;
+    try {
+      says = parseConfig(text, this.env, { kind: "git", ref: usual, sha: refs.refs.get(usual)! }).config
+        .main_branch;
+    } catch {
+      return `MAI_GATE_MAIN=${named}, and ${CONFIG_FILE} on ${usual} cannot be read to confirm it`;
+    }
+    if (says === named || refs.refs.get(says) === refs.refs.get(named)) return null;
+    return `MAI_GATE_MAIN=${named}, but ${CONFIG_FILE} on ${usual} names ${says} as main`;
   }
 
   /** Where state lives: MAI_GATE_STATE, else the config's `state`, else the git common dir. */

@@ -13,6 +13,8 @@ export interface LoadedConfig {
   config: Config;
   source: ConfigSource;
   envRefs: EnvRef[];
+  /** Why this config cannot count as main's although it was read from git (set by the workspace). */
+  distrust?: string;
 }
 
 /** Parses and validates the text of a `mai-gate.yaml`; every problem names its key. */

@@ -131,8 +131,9 @@ async function dryRunSets(state: RepoState, worker: string, paths: Set<string>):
 
 /** Main's config, read from the ref the config itself names as main; anything else is marked. */
 export function configTrust(state: RepoState): ConfigTrust {
-  const { source, config } = state.view.loaded;
+  const { source, config, distrust } = state.view.loaded;
   const described = describeSource(source);
+  if (distrust) return { fromMain: false, source: described, reason: distrust };
   if (source.kind === "file")
     return { fromMain: false, source: described, reason: `read from --config ${source.path}, not from main` };
   const mainSha = state.view.refs.refs.get(config.main_branch);
