@@ -174,13 +174,19 @@ describe("reserve_migration_slot and the catalog truths", () => {
     await expectFree(a, 159, "SELECT version::text AS v FROM public.schema_migrations");
   });
 
-  it("a branch file beyond 2^53-1 does not stop reservations: another worker gets main's next version", async () => {
+  it("a branch file beyond 2^53-1 does not stop reservations: other workers get main's next versions", async () => {
     const a = await app({ migrations: mainMigrations(5), appliedUpTo: 5 });
-    await a.sandbox.pushBranch("mai/bob/huge", { [`${MIG_DIR}/99999999999999999999_x.sql`]: "SELECT 1;\n" });
+    await a.sandbox.pushBranch("mai/bob/huge", {
+      [`${MIG_DIR}/99999999999999999999_x.sql`]: "SELECT 1;\n",
+      [`${MIG_DIR}/99999999999999999998.sql`]: "SELECT 1;\n",
+    });
     const r = await reserve(await a.session("mai/ann/after-huge"), "add_x");
     expect(r.leases[0]!.version).toBe(6);
     expect(r.taken).toMatchObject({ max: 5, branches: null });
+    const next = await reserve(await a.session("mai/cid/after-huge"), "add_y");
+    expect(next.leases[0]!.version).toBe(7);
     await expectFree(a, 6);
+    await expectFree(a, 7);
   });
 
   it("custom layout with an optional name group: 0157.up.sql is version 157, so the answer is 158", async () => {
