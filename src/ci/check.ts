@@ -146,17 +146,19 @@ function historyFindings(
         "production's migration history is dirty: its migrator is stuck and the app will refuse to start",
     });
   if (!p.history.namesKnown) return `the ${p.history.format} history stores no names`;
-  const rows = new Map(p.history.rows.map((r) => [r.version, r.name]));
+  // Every name production applied a version under: a migrator that allows duplicates records several.
+  const rows = new Map<number, (string | null)[]>();
+  for (const r of p.history.rows) rows.set(r.version, [...(rows.get(r.version) ?? []), r.name]);
   for (const e of forwardEntries(catalog)) {
     const file = posix.join(dir, e.file);
     const applied = rows.get(e.version);
-    if (added.has(file) || applied === undefined || !namesDiffer(applied, e.name)) continue;
+    if (added.has(file) || applied === undefined || applied.some((n) => !namesDiffer(n, e.name))) continue;
     out.push({
       check: "history",
       severity: "error",
       file,
       line: 1,
-      message: `production applied version ${e.version} as "${applied}", this file names it "${e.name}": the migrator will refuse to start and the container will crash-loop. Reserve a new version (reserve_migration_slot) and rename the file.`,
+      message: `production applied version ${e.version} as ${applied.map((n) => `"${n}"`).join(" and ")}, this file names it "${e.name}": the migrator will refuse to start and the container will crash-loop. Reserve a new version (reserve_migration_slot) and rename the file.`,
     });
   }
   return null;

@@ -85,8 +85,8 @@ export function buildCatalog(files: { file: string; oid?: string }[], spec: Layo
   }));
   if (spec.duplicates !== "allow") {
     for (const [version, list] of byVersion) {
-      if (isDuplicate(list))
-        defects.push({ kind: "duplicate_version", version, files: list.map((e) => e.file) });
+      const files = duplicateFiles(list);
+      if (files.length > 0) defects.push({ kind: "duplicate_version", version, files });
     }
   }
   const maxVersion = entries.at(-1)?.version ?? null;
@@ -109,8 +109,14 @@ export function buildCatalog(files: { file: string; oid?: string }[], spec: Layo
  * down files, of one version are a duplicate.
  */
 export function isDuplicate(list: CatalogEntry[]): boolean {
-  const forward = list.filter((e) => e.direction !== "down").length;
-  return forward > 1 || list.length - forward > 1;
+  return duplicateFiles(list).length > 0;
+}
+
+/** The files of one version that duplicate each other: the forward ones, the down ones, or both. */
+export function duplicateFiles(list: CatalogEntry[]): string[] {
+  const forward = list.filter((e) => e.direction !== "down");
+  const down = list.filter((e) => e.direction === "down");
+  return [...(forward.length > 1 ? forward : []), ...(down.length > 1 ? down : [])].map((e) => e.file);
 }
 
 function compareEntries(a: CatalogEntry, b: CatalogEntry): number {

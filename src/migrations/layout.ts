@@ -39,7 +39,7 @@ export function parseFileName(file: string, spec: LayoutSpec): ParseOutcome {
   const re =
     spec.layout === "numbered" ? NUMBERED : spec.layout === "golang-migrate" ? GOLANG_MIGRATE : TIMESTAMP;
   const m = re.exec(file);
-  if (!m) return unparseable(file, expectedShape(spec.layout));
+  if (!m) return unparseable(file, expectedShape(spec.layout), spec);
   return build(m[1]!, m[2]!, (m[3] as Direction | undefined) ?? null, spec);
 }
 
@@ -47,12 +47,12 @@ function parseCustom(file: string, spec: LayoutSpec): ParseOutcome {
   const pattern = spec.pattern!;
   const m = new RegExp(pattern).exec(file);
   if (!m?.groups)
-    return file.endsWith(".sql") ? unparseable(file, `does not match the pattern ${pattern}`) : null;
+    return file.endsWith(".sql") ? unparseable(file, `does not match the pattern ${pattern}`, spec) : null;
   const { version, name, direction } = m.groups;
-  if (!version || !/^\d+$/.test(version)) return unparseable(file, "the version group is not a number");
+  if (!version || !/^\d+$/.test(version)) return unparseable(file, "the version group is not a number", spec);
   const dir = direction?.toLowerCase();
   if (dir !== undefined && dir !== "up" && dir !== "down") {
-    return unparseable(file, `direction must be up or down, not ${direction}`);
+    return unparseable(file, `direction must be up or down, not ${direction}`, spec);
   }
   // The name group may be optional (`0157.up.sql`): a migration without a name is named "".
   return build(version, name ?? "", (dir as Direction | undefined) ?? null, spec);
@@ -75,7 +75,7 @@ function build(
       version: null,
     };
   }
-  if (spec.width !== undefined && versionText.replace(/^0+(?=\d)/, "").length > spec.width) {
+  if (wider(versionText, spec)) {
     return {
       ok: false,
       reason: `version ${versionText} has more than migrations.width (${spec.width}) digits`,
@@ -85,11 +85,20 @@ function build(
   return { ok: true, parsed: { version, versionText, name, direction } };
 }
 
-/** A `.sql` file the layout cannot read; its leading number, if any, still holds that version. */
-function unparseable(file: string, reason: string): ParseOutcome {
+/**
+ * A `.sql` file the layout cannot read; its leading number, if any, still holds that version, unless
+ * it is beyond 2^53-1 or has more digits than an explicit `migrations.width` (like a readable name).
+ */
+function unparseable(file: string, reason: string, spec: LayoutSpec): ParseOutcome {
   const digits = /^\d+/.exec(file)?.[0];
   const version = digits === undefined ? null : Number(digits);
-  return { ok: false, reason, version: version !== null && Number.isSafeInteger(version) ? version : null };
+  const held = version !== null && Number.isSafeInteger(version) && !wider(digits!, spec);
+  return { ok: false, reason, version: held ? version : null };
+}
+
+/** Whether a version text has more digits (zero padding aside) than an explicit width allows. */
+function wider(versionText: string, spec: LayoutSpec): boolean {
+  return spec.width !== undefined && versionText.replace(/^0+(?=\d)/, "").length > spec.width;
 }
 
 function expectedShape(layout: MigrationsConfig["layout"]): string {
