@@ -170,11 +170,14 @@ export function historyReport(state: RepoState): SourceReport<HistoryReport> {
   const applied = appliedVersions(h);
   const dir = state.config.migrations.dir;
   const main = forwardEntries(state.main.catalog);
-  const rows = new Map(h.rows.map((r) => [r.version, r.name]));
+  const rows = new Map<number, string[]>();
+  for (const r of h.rows) if (r.name !== null) rows.set(r.version, [...(rows.get(r.version) ?? []), r.name]);
   const conflicts: HistoryReport["conflicts"] = [];
   for (const e of main) {
-    const name = rows.get(e.version);
-    if (h.namesKnown && name && !sameMigrationName(name, e.name)) {
+    const names = rows.get(e.version) ?? [];
+    const name = names[0];
+    // Several rows (duplicates allowed): a conflict only when none of them has main's name.
+    if (h.namesKnown && name && !names.some((n) => sameMigrationName(n, e.name))) {
       conflicts.push({
         version: e.version,
         file: posix.join(dir, e.file),

@@ -1,5 +1,5 @@
 import { type Catalog, holdings } from "../migrations/catalog.js";
-import { sameMigrationName } from "../prod/history.js";
+import { appliedVersions, sameMigrationName } from "../prod/history.js";
 import type { LeaseRow } from "../store/types.js";
 import type { RepoState } from "./sources.js";
 
@@ -54,8 +54,12 @@ export function holdersOf(state: RepoState, version: number): Holder[] {
     out.push({ source: "main", name: h.name, file: h.file, oid: h.oid ?? null });
   }
   if (state.production.status === "checked") {
-    const row = state.production.history.rows.find((r) => r.version === version);
-    if (row) out.push({ source: "production", name: row.name });
+    const history = state.production.history;
+    const rows = history.rows.filter((r) => r.version === version);
+    for (const row of rows) out.push({ source: "production", name: row.name });
+    // golang-migrate keeps one row: every version up to it counts as applied (with no name).
+    if (rows.length === 0 && appliedVersions(history)(version))
+      out.push({ source: "production", name: null });
   }
   for (const { ref, entry } of state.branchAdds.get(version) ?? []) {
     out.push({ source: "branch", name: entry.name, file: entry.file, ref, oid: entry.oid ?? null });

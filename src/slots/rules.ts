@@ -83,8 +83,16 @@ export function productionClash(state: RepoState, s: SlotSubject): SlotViolation
       unverified: true,
     };
   }
-  const row = holdersOf(state, s.version).find((h) => h.source === "production");
-  if (!row) return null;
+  const rows = holdersOf(state, s.version).filter((h) => h.source === "production");
+  if (rows.length === 0) return null;
+  // Several rows (a migrator that allows duplicates): the file is fine only if one has its name.
+  const row = rows.find((r) => s.name !== null && !namesDiffer(r.name, s.name)) ?? rows[0]!;
+  if (p.status === "checked" && row.name === null && s.name !== null && p.history.format === "golang-migrate")
+    return {
+      rule: "production",
+      detail: `production's golang-migrate history is at ${p.history.maxVersion}: version ${s.version} counts as applied and would never run`,
+      fix: moveFix(s),
+    };
   if (s.name === null || namesDiffer(row.name, s.name))
     return {
       rule: "production",

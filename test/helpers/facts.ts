@@ -31,6 +31,8 @@ export interface StateSpec {
   branches?: Record<string, Files>;
   /** Production's applied rows; "unreachable"; or null for not configured. */
   production?: [number, string][] | "unreachable" | null;
+  /** golang-migrate's one-row history at this version (production's rows are then ignored). */
+  golangMigrateAt?: number;
   migrations?: Record<string, unknown>;
   config?: Record<string, unknown>;
   branch?: string | null;
@@ -51,17 +53,29 @@ export function repoState(spec: StateSpec): RepoState {
       ? { status: "not_configured", reason: "prod.dsn is not configured" }
       : p === "unreachable"
         ? { status: "unreachable", error: "connect ECONNREFUSED 127.0.0.1:5" }
-        : {
-            status: "checked",
-            history: {
-              format: "rows",
-              table: "paliad.applied_migrations",
-              rows: p.map(([version, name]) => ({ version, name })),
-              namesKnown: true,
-              maxVersion: p.length > 0 ? Math.max(...p.map(([v]) => v)) : null,
-              dirty: false,
-            },
-          };
+        : spec.golangMigrateAt !== undefined
+          ? {
+              status: "checked",
+              history: {
+                format: "golang-migrate",
+                table: "schema_migrations",
+                rows: [{ version: spec.golangMigrateAt, name: null }],
+                namesKnown: false,
+                maxVersion: spec.golangMigrateAt,
+                dirty: false,
+              },
+            }
+          : {
+              status: "checked",
+              history: {
+                format: "rows",
+                table: "paliad.applied_migrations",
+                rows: p.map(([version, name]) => ({ version, name })),
+                namesKnown: true,
+                maxVersion: p.length > 0 ? Math.max(...p.map(([v]) => v)) : null,
+                dirty: false,
+              },
+            };
   const branch = spec.branch === undefined ? "mai/ann/task" : spec.branch;
   return {
     view: {

@@ -63,6 +63,22 @@ describe("slot rules (pure: no repository, no store)", () => {
     expect(down.find((v) => v.rule === "production")).toMatchObject({ unverified: true });
   });
 
+  it("production: golang-migrate's one row means every version up to it is applied; several rows need one with the name", () => {
+    const gm = repoState({ main: ["1_a.sql"], golangMigrateAt: 10 });
+    const below = slotViolations(gm, [], subject("7_c.sql"), { now: NOW });
+    expect(below.map((v) => v.rule)).toEqual(["production"]);
+    expect(below[0]!.detail).toContain("history is at 10: version 7 counts as applied and would never run");
+    expect(rules(gm, subject("11_d.sql"))).toEqual([]);
+    const twice = repoState({
+      main: [],
+      production: [
+        [3, "backups"],
+        [3, "c"],
+      ],
+    });
+    expect(slotViolations(twice, [], subject("3_c.sql"), { now: NOW })[0]).toMatchObject({ sameName: true });
+  });
+
   it("out_of_order: only with ordering strict, at or below what main or production has", () => {
     const set = repoState({ main: ["1_a.sql", "5_e.sql"] });
     expect(rules(set, subject("3_c.sql"))).toEqual([]);
