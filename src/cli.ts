@@ -1,19 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { printConfig } from "./cli/config.js";
-import { doctorCommand, doctorDeployCommand, statusCommand } from "./cli/deploy.js";
-import { dryRunCommand } from "./cli/dryrun.js";
-import { checkCommand, completionsCommand, gateCommand, hookCommand, verifyCommand } from "./cli/gate.js";
-import { fail, out } from "./cli/output.js";
-import { serveStdio } from "./cli/serve.js";
-import { serveHttp } from "./cli/serve-http.js";
-import { shimCommand } from "./cli/shim.js";
-import { leasesCommand, releaseCommand, reserveCommand } from "./cli/slots.js";
-import { suiteCommand } from "./cli/suite.js";
-import { InputError } from "./errors.js";
-import { createLogger } from "./log.js";
+import { fail, out, UsageError } from "./cli/output.js";
+import { createLogger, type Logger } from "./log.js";
 import { VERSION } from "./version.js";
-import { Workspace } from "./workspace.js";
+import type { Workspace } from "./workspace.js";
 
 const USAGE = `mai-gate ${VERSION}: migration slots, dry runs and a completion gate for parallel workers
 
@@ -37,7 +27,7 @@ Usage:
   mai-gate shim install [DIR]                   a PATH shim named like the reporter's program (default DIR
                                                 .mai-gate/bin): its report runs only on a green gate;
                                                 refused: exit 1, no real program past DIR: exit 127
-  mai-gate status [--json]                      deploy status: CI of main, live site, history, verdict
+  mai-gate status [--json]                      deploy verdict, asking every source now; exit 0 only when healthy, else 1
   mai-gate doctor [--json]                      check every configured source and say what to fix
   mai-gate doctor deploy [FILE] [--json]        will the next failed deploy keep the old container serving?
   mai-gate dry-run [FILES...] [--json]          rehearse migrations on a clone of production's schema
@@ -49,10 +39,10 @@ Options:
   --version       the version
 
 Environment: MAI_WORKER, MAI_ROLE (worker|head|tester), MAI_GATE_STATE, MAI_GATE_MAIN, MAI_GATE_LOG.
-Exit codes: 0 success, 1 the command failed, or a dry run or suite did not pass (the message says why), 2 bad usage.`;
+Exit codes: 0 success, 1 the command failed, a dry run, suite or gate did not pass, or status is not healthy (the message says why), 2 bad usage.`;
 
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+function parse(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     strict: true,
@@ -75,6 +65,10 @@ async function main(argv: string[]): Promise<number> {
       version: { type: "boolean", default: false },
     },
   });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv);
   const [command, ...rest] = positionals;
   if (values.version) {
     out(VERSION);
@@ -87,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger();
   if (command === "serve") {
     if (values.http !== undefined) {
+      const { serveHttp } = await import("./cli/serve-http.js");
       await serveHttp({
         port: values.http,
         host: values.host,
@@ -94,9 +89,16 @@ async function main(argv: string[]): Promise<number> {
         configPath: values.config,
         logger,
       });
-    } else await serveStdio({ configPath: values.config, logger });
+    } else await (await import("./cli/serve.js")).serveStdio({ configPath: values.config, logger });
     return -1;
   }
+  if (command === "hook") return (await import("./cli/hook.js")).hookCommand(rest[0], logger);
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`mai-gate: unknown command "${command}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { Workspace } = await import("./workspace.js");
   const ws = new Workspace({
     cwd: process.cwd(),
     env: process.env,
@@ -104,80 +106,97 @@ async function main(argv: string[]): Promise<number> {
     ...(values.config ? { configPath: values.config } : {}),
   });
   try {
-    switch (command) {
-      case "config":
-        await printConfig(ws, { json: values.json });
-        return 0;
-      case "reserve": {
-        const name = rest[0];
-        if (!name) throw new InputError("reserve needs a NAME", "mai-gate reserve add_user_email");
-        const count = values.count === undefined ? undefined : Number(values.count);
-        await reserveCommand(ws, name, { ...(count === undefined ? {} : { count }), json: values.json });
-        return 0;
-      }
-      case "leases":
-        await leasesCommand(ws, {
-          json: values.json,
-          all: values.all,
-          ...(values.worker ? { worker: values.worker } : {}),
-        });
-        return 0;
-      case "suite":
-        return await suiteCommand(ws, {
-          ...(values.profile ? { profile: values.profile } : {}),
-          json: values.json,
-        });
-      case "gate":
-        return await gateCommand(ws, {
-          ...(values.branch ? { branch: values.branch } : {}),
-          json: values.json,
-        });
-      case "completions":
-        return await completionsCommand(ws, {
-          ...(values.worker ? { worker: values.worker } : {}),
-          json: values.json,
-        });
-      case "hook":
-        return await hookCommand(rest[0], logger);
-      case "shim":
-        return await shimCommand(ws, rest);
-      case "check":
-        return await checkCommand(ws, {
-          format: values.format ?? "human",
-          ...(values.junit ? { junit: values.junit } : {}),
-          ...(values.branch ? { branch: values.branch } : {}),
-          dryRun: !values["no-dry-run"],
-        });
-      case "verify":
-        return await verifyCommand(ws, rest, { json: values.json });
-      case "status":
-        return await statusCommand(ws, { json: values.json });
-      case "doctor":
-        if (rest[0] === "deploy") return await doctorDeployCommand(ws, rest[1], { json: values.json });
-        return await doctorCommand(ws, { json: values.json });
-      case "dry-run":
-        return await dryRunCommand(ws, rest, { json: values.json });
-      case "release": {
-        const id = rest[0];
-        if (!id || !values.reason) throw new InputError("release needs LEASE_ID and --reason TEXT");
-        await releaseCommand(ws, id, values.reason, { json: values.json });
-        return 0;
-      }
-      default:
-        process.stderr.write(`mai-gate: unknown command "${command}"\n\n${USAGE}\n`);
-        return 2;
-    }
+    return await run({ ws, values, rest, logger });
   } finally {
     await ws.close();
   }
 }
+
+type Values = ReturnType<typeof parse>["values"];
+interface Context {
+  ws: Workspace;
+  values: Values;
+  rest: string[];
+  logger: Logger;
+}
+
+/** Each command loads only its own modules: the CLI starts without the engines it does not use. */
+const COMMANDS: Record<string, (c: Context) => Promise<number>> = {
+  async config({ ws, values }) {
+    await (await import("./cli/config.js")).printConfig(ws, { json: values.json });
+    return 0;
+  },
+  async reserve({ ws, values, rest }) {
+    const name = rest[0];
+    if (!name) throw new UsageError("reserve needs a NAME", "mai-gate reserve add_user_email");
+    const count = values.count === undefined ? undefined : Number(values.count);
+    const { reserveCommand } = await import("./cli/slots.js");
+    await reserveCommand(ws, name, { ...(count === undefined ? {} : { count }), json: values.json });
+    return 0;
+  },
+  async leases({ ws, values }) {
+    const { leasesCommand } = await import("./cli/slots.js");
+    await leasesCommand(ws, {
+      json: values.json,
+      all: values.all,
+      ...(values.worker ? { worker: values.worker } : {}),
+    });
+    return 0;
+  },
+  async release({ ws, values, rest }) {
+    const id = rest[0];
+    if (!id || !values.reason) throw new UsageError("release needs LEASE_ID and --reason TEXT");
+    await (await import("./cli/slots.js")).releaseCommand(ws, id, values.reason, { json: values.json });
+    return 0;
+  },
+  async suite({ ws, values }) {
+    const { suiteCommand } = await import("./cli/suite.js");
+    return suiteCommand(ws, { ...(values.profile ? { profile: values.profile } : {}), json: values.json });
+  },
+  async gate({ ws, values }) {
+    const { gateCommand } = await import("./cli/gate.js");
+    return gateCommand(ws, { ...(values.branch ? { branch: values.branch } : {}), json: values.json });
+  },
+  async completions({ ws, values }) {
+    const { completionsCommand } = await import("./cli/gate.js");
+    return completionsCommand(ws, { ...(values.worker ? { worker: values.worker } : {}), json: values.json });
+  },
+  async shim({ ws, rest }) {
+    return (await import("./cli/shim.js")).shimCommand(ws, rest);
+  },
+  async check({ ws, values }) {
+    const { checkCommand } = await import("./cli/gate.js");
+    return checkCommand(ws, {
+      format: values.format ?? "human",
+      ...(values.junit ? { junit: values.junit } : {}),
+      ...(values.branch ? { branch: values.branch } : {}),
+      dryRun: !values["no-dry-run"],
+    });
+  },
+  async verify({ ws, values, rest }) {
+    return (await import("./cli/gate.js")).verifyCommand(ws, rest, { json: values.json });
+  },
+  async status({ ws, values }) {
+    return (await import("./cli/deploy.js")).statusCommand(ws, { json: values.json });
+  },
+  async doctor({ ws, values, rest }) {
+    const deploy = await import("./cli/deploy.js");
+    if (rest[0] === "deploy") return deploy.doctorDeployCommand(ws, rest[1], { json: values.json });
+    return deploy.doctorCommand(ws, { json: values.json });
+  },
+  async "dry-run"({ ws, values, rest }) {
+    return (await import("./cli/dryrun.js")).dryRunCommand(ws, rest, { json: values.json });
+  },
+};
 
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    const usage = err instanceof TypeError && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    const usage =
+      err instanceof UsageError ||
+      (err instanceof TypeError && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"));
     process.exitCode = fail(err, usage ? 2 : 1);
   },
 );

@@ -9,9 +9,6 @@ import {
   parseConfig,
 } from "./config/load.js";
 import type { ScratchEngine } from "./dryrun/engine.js";
-import { createPgEngine } from "./dryrun/pg-engine.js";
-import { createPgliteEngine } from "./dryrun/pglite-engine.js";
-import { refuseScratchOnProduction } from "./dryrun/safety.js";
 import { ConfigError } from "./errors.js";
 import { readBlobs } from "./git/blobs.js";
 import { createGit, type Git } from "./git/git.js";
@@ -22,8 +19,6 @@ import { type Logger, silentLogger } from "./log.js";
 import { type Catalog, catalogFromTree } from "./migrations/catalog.js";
 import type { LayoutSpec } from "./migrations/layout.js";
 import { createPgProduction, type PgProductionOptions, type ProductionSource } from "./prod/history.js";
-import { openPostgresStore } from "./store/postgres.js";
-import { openSqliteStore } from "./store/sqlite.js";
 import type { StateStore } from "./store/types.js";
 import { SuiteJobs } from "./suite/jobs.js";
 
@@ -180,10 +175,13 @@ export class Workspace {
     const location = await this.stateLocation(loaded);
     let store = this.stores.get(location);
     if (!store) {
+      // The engines load when first used: a command that needs no store or server never imports them.
       const open =
         this.options.openStore ??
-        ((where: string) =>
-          isPostgres(where) ? openPostgresStore(where, { logger: this.logger }) : openSqliteStore(where));
+        (async (where: string) =>
+          isPostgres(where)
+            ? (await import("./store/postgres.js")).openPostgresStore(where, { logger: this.logger })
+            : (await import("./store/sqlite.js")).openSqliteStore(where));
       store = Promise.resolve(open(location));
       this.stores.set(location, store);
       store.catch(() => this.stores.delete(location));
@@ -232,9 +230,11 @@ export class Workspace {
     let pending = this.engines.get(key);
     if (!pending) {
       pending = (async () => {
-        if (!dsn) return createPgliteEngine({ logger: this.logger });
+        if (!dsn)
+          return (await import("./dryrun/pglite-engine.js")).createPgliteEngine({ logger: this.logger });
+        const { refuseScratchOnProduction } = await import("./dryrun/safety.js");
         await refuseScratchOnProduction(dsn, loaded.config.prod.dsn);
-        const engine = createPgEngine({ dsn, logger: this.logger });
+        const engine = (await import("./dryrun/pg-engine.js")).createPgEngine({ dsn, logger: this.logger });
         const removed = await engine.janitor();
         if (removed.length > 0) this.logger.info({ removed }, "removed leftover scratch databases");
         return engine;

@@ -5,12 +5,10 @@ import { runCheck } from "../ci/check.js";
 import { formatGithub, formatHuman, formatJunit } from "../ci/format.js";
 import { EXIT } from "../ci/types.js";
 import { describeError, InputError } from "../errors.js";
-import { preToolUseHook, stopHook } from "../gate/hooks.js";
 import { describeGate, gateStatus } from "../gate/service.js";
 import { verifyCompletion } from "../gate/verify.js";
-import type { Logger } from "../log.js";
-import { Workspace } from "../workspace.js";
-import { fail, json, out, table } from "./output.js";
+import type { Workspace } from "../workspace.js";
+import { fail, json, out, table, UsageError } from "./output.js";
 
 /** `mai-gate gate [--branch B]`: the completion gate, for people and the head. Exit 1 when red. */
 export async function gateCommand(
@@ -59,29 +57,6 @@ export async function completionsCommand(
   return 0;
 }
 
-/** `mai-gate hook pre-tool-use|stop`: Claude Code hooks; the hook's JSON arrives on stdin. */
-export async function hookCommand(event: string | undefined, logger: Logger): Promise<number> {
-  if (event !== "pre-tool-use" && event !== "stop") {
-    throw new InputError(
-      `unknown hook "${event ?? ""}"`,
-      "Use mai-gate hook pre-tool-use or mai-gate hook stop.",
-    );
-  }
-  let input: unknown = {};
-  try {
-    const text = await readStdin();
-    input = text.trim() ? JSON.parse(text) : {};
-  } catch {
-    process.stderr.write("mai-gate hook: stdin is not JSON; nothing to judge\n");
-    return 0;
-  }
-  const open = (cwd: string | undefined) =>
-    new Workspace({ cwd: cwd ?? process.cwd(), env: process.env, logger });
-  const answer = event === "stop" ? await stopHook(input, open) : await preToolUseHook(input, open);
-  if (answer) out(answer);
-  return 0;
-}
-
 /**
  * `mai-gate verify WORKER BRANCH SHA`: the head's final word on a completion. Exit 0 only when a
  * completion for exactly that sha is recorded and its gate is green now; 1 when not; 2 for bad
@@ -118,7 +93,7 @@ export async function checkCommand(
   options: { format: string; junit?: string; dryRun: boolean; branch?: string },
 ): Promise<number> {
   if (!["human", "github", "json"].includes(options.format)) {
-    throw new InputError(`unknown --format ${options.format}`, "Use --format human, github or json.");
+    throw new UsageError(`unknown --format ${options.format}`, "Use --format human, github or json.");
   }
   let result: Awaited<ReturnType<typeof runCheck>>;
   try {
@@ -136,10 +111,4 @@ export async function checkCommand(
   else out(options.format === "github" ? formatGithub(result) : formatHuman(result));
   if (options.junit) await writeFile(options.junit, formatJunit(result));
   return result.passed ? EXIT.passed : EXIT.failed;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }

@@ -1,4 +1,7 @@
-import { describeError } from "../errors.js";
+import { describeError, InputError } from "../errors.js";
+
+/** A command line that is wrong in itself (a missing argument, an unknown option value): exit 2. */
+export class UsageError extends InputError {}
 
 /** CLI output: results on stdout, problems on stderr. (The server never writes to stdout.) */
 export function out(text: string): void {

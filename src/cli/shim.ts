@@ -5,7 +5,7 @@ import { execa } from "execa";
 import { InputError } from "../errors.js";
 import { installShim, type ShimSpec, shimDecision } from "../gate/shim.js";
 import type { Workspace } from "../workspace.js";
-import { out } from "./output.js";
+import { out, UsageError } from "./output.js";
 
 /** Exit codes of `shim exec` itself; otherwise it exits with the real program's code. */
 export const SHIM_EXIT = { refused: 1, missing: 127 } as const;
@@ -18,7 +18,7 @@ export async function shimCommand(ws: Workspace, args: string[]): Promise<number
   const [sub, ...rest] = args;
   if (sub === "install") return installCommand(ws, rest[0]);
   if (sub === "exec") return execCommand(ws, rest);
-  throw new InputError(`unknown shim command "${sub ?? ""}"`, "Use mai-gate shim install [DIR].");
+  throw new UsageError(`unknown shim command "${sub ?? ""}"`, "Use mai-gate shim install [DIR].");
 }
 
 async function installCommand(ws: Workspace, dir: string | undefined): Promise<number> {

@@ -1,10 +1,8 @@
 import { describeError } from "../errors.js";
 import { commitsAhead } from "../git/changes.js";
-import { gatherRepoState } from "../slots/sources.js";
 import type { Workspace } from "../workspace.js";
 import { invokesReporter, namesWord } from "./command-match.js";
-import { describeGate, evaluate, type GateResult, gateStatus } from "./service.js";
-import { gateTarget } from "./target.js";
+import type { GateResult } from "./service.js";
 
 /**
  * Claude Code hooks, so the gate holds even when a worker reports some other way than
@@ -43,6 +41,8 @@ export async function preToolUseHook(raw: unknown, open: OpenWorkspace): Promise
       return namesWord(command, "report") ? cannotJudge(err) : null;
     }
     if (!reporter || !invokesReporter(command, reporter)) return null;
+    // The verdict engine loads only for a command that reports: this hook runs before every command.
+    const { describeGate, gateStatus } = await import("./service.js");
     let gate: GateResult;
     try {
       gate = await gateStatus(ws, {});
@@ -66,6 +66,11 @@ export async function stopHook(raw: unknown, open: OpenWorkspace): Promise<strin
   if (input.stop_hook_active) return null;
   const ws = open(input.cwd);
   try {
+    const [{ gatherRepoState }, { describeGate, evaluate }, { gateTarget }] = await Promise.all([
+      import("../slots/sources.js"),
+      import("./service.js"),
+      import("./target.js"),
+    ]);
     const state = await gatherRepoState(ws, { fetch: false });
     if ((await commitsAhead(ws.git, state.main.sha, "HEAD")) === 0) return null;
     const gate = await evaluate(ws, state, await gateTarget(ws.git, state, {}));

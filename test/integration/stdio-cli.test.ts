@@ -90,5 +90,10 @@ describe("the built CLI", () => {
 
     const usage = await execa(process.execPath, [CLI, "reserve", "--bogus"], { cwd, reject: false });
     expect(usage.exitCode).toBe(2);
+    for (const args of [["reserve"], ["release", "L1"], ["hook", "nope"], ["check", "--format", "xml"]]) {
+      const r = await execa(process.execPath, [CLI, ...args], { cwd, reject: false });
+      expect(r.exitCode, args.join(" ")).toBe(2);
+      expect(r.stderr, args.join(" ")).toMatch(/^mai-gate: /);
+    }
   });
 });
