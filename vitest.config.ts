@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Most files wait on git, PostgreSQL and child processes: two at a time, also on two cores.
+    maxWorkers: 2,
   },
 });

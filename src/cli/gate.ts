@@ -1,8 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { gateOutput } from "../../tools/gate-output.js";
 import { verificationOutput, verificationText } from "../../tools/verify-completion.js";
-import { runCheck } from "../ci/check.js";
-import { formatGithub, formatHuman, formatJunit } from "../ci/format.js";
+import type { CheckResult } from "../ci/types.js";
 import { EXIT } from "../ci/types.js";
 import { describeError, InputError } from "../errors.js";
 import { describeGate, gateStatus } from "../gate/service.js";
@@ -95,7 +94,12 @@ export async function checkCommand(
   if (!["human", "github", "json"].includes(options.format)) {
     throw new UsageError(`unknown --format ${options.format}`, "Use --format human, github or json.");
   }
-  let result: Awaited<ReturnType<typeof runCheck>>;
+  // The rehearsal and its engines load only for check, not for every command in this file.
+  const [{ runCheck }, { formatGithub, formatHuman, formatJunit }] = await Promise.all([
+    import("../ci/check.js"),
+    import("../ci/format.js"),
+  ]);
+  let result: CheckResult;
   try {
     result = await runCheck(ws, { dryRun: options.dryRun, branch: options.branch });
   } catch (err) {

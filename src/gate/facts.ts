@@ -1,5 +1,4 @@
 import { describeSource } from "../config/load.js";
-import { currentTemplateKey } from "../dryrun/templates.js";
 import { committedChanges, mergeBase } from "../git/changes.js";
 import { sha256 } from "../hash.js";
 import type { RepoState } from "../slots/sources.js";
@@ -106,7 +105,10 @@ async function evidence(
   const [suiteRuns, dryRuns, templateKey] = await Promise.all([
     state.store.suiteRuns({ tree: target.tree, profile: "pre_push", limit: 50 }),
     paths.size > 0 && target.worker ? dryRunSets(state, target.worker, paths) : Promise.resolve([]),
-    paths.size > 0 ? currentTemplateKey(ws, state) : Promise.resolve(null),
+    // The baseline (and the engines behind it) loads only when the branch has migrations to judge.
+    paths.size > 0
+      ? import("../dryrun/templates.js").then((t) => t.currentTemplateKey(ws, state))
+      : Promise.resolve(null),
   ]);
   return { suite, suiteRuns, dryRuns, templateKey };
 }

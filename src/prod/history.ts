@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import type { HistoryFormat } from "../config/schema.js";
 import { errorMessage, ProductionError } from "../errors.js";
 
@@ -51,7 +51,8 @@ export function quoteTable(table: string): string {
       hint: "Set migrations.history_table to e.g. paliad.applied_migrations.",
     });
   }
-  return parts.map((p) => pg.escapeIdentifier(p)).join(".");
+  // Each part matched the plain-identifier pattern: quoting it is only doubling quotes, of which it has none.
+  return parts.map((p) => `"${p.replaceAll('"', '""')}"`).join(".");
 }
 
 /**
@@ -61,23 +62,31 @@ export function quoteTable(table: string): string {
 export function createPgProduction(options: PgProductionOptions): ProductionSource {
   const table = options.table ?? DEFAULT_TABLES[options.format];
   const quoted = quoteTable(table);
-  const pool = new pg.Pool({
-    connectionString: options.dsn,
-    max: 2,
-    idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: options.connectTimeoutMs,
-    query_timeout: options.statementTimeoutMs + 1000,
-    allowExitOnIdle: true,
-    application_name: "mai-gate",
-  });
-  pool.on("error", () => {
-    /* an idle connection dropped: the next read reconnects */
-  });
+  // The driver loads on the first read: importing this module (for its pure helpers) costs nothing.
+  let pooled: Promise<pg.Pool> | null = null;
+  const getPool = () => {
+    pooled ??= import("pg").then(({ default: driver }) => {
+      const pool = new driver.Pool({
+        connectionString: options.dsn,
+        max: 2,
+        idleTimeoutMillis: 30_000,
+        connectionTimeoutMillis: options.connectTimeoutMs,
+        query_timeout: options.statementTimeoutMs + 1000,
+        allowExitOnIdle: true,
+        application_name: "mai-gate",
+      });
+      pool.on("error", () => {
+        /* an idle connection dropped: the next read reconnects */
+      });
+      return pool;
+    });
+    return pooled;
+  };
   /** Runs `fn` on a pooled connection inside `BEGIN READ ONLY` with a statement timeout, then rolls back. */
   const readOnly = async <T>(what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     let client: pg.PoolClient;
     try {
-      client = await pool.connect();
+      client = await (await getPool()).connect();
     } catch (err) {
       throw new ProductionError(`production is unreachable: ${errorMessage(err) || "connection failed"}`, {
         hint: "Check prod.dsn and the network; reservations proceed from git and leases meanwhile.",
@@ -117,7 +126,7 @@ export function createPgProduction(options: PgProductionOptions): ProductionSour
         return Number(r.rows[0]?.v);
       }),
     async close() {
-      await pool.end();
+      if (pooled) await (await pooled).end();
     },
   };
 }

@@ -107,7 +107,7 @@ describe("serve --http: bearer tokens, roles, 50 concurrent clients, the status 
     } finally {
       await Promise.all(clients.map((c) => c.close()));
     }
-  });
+  }, 240_000);
 
   it("the caller is who the token says: a worker cannot release another's lease or act for another", async () => {
     const w1 = await httpClient(server.url, workerToken(1));

@@ -62,7 +62,7 @@ describe("the PATH shim, in real bash", () => {
       env: { ...app.env, ...env },
       reject: false,
       all: true,
-      timeout: 30_000,
+      timeout: 120_000,
     });
 
   it("every spelling runs the real program when there is no shim (the control)", async () => {
@@ -80,7 +80,7 @@ describe("the PATH shim, in real bash", () => {
   it("refuses every spelling while the gate is red: the real program never runs", async () => {
     const w = await workerWithShim("mai/shi/red");
     const PATH = `${w.shimDir}:${fakeBin}:${process.env.PATH}`;
-    const results = await pool(REPORT_SPELLINGS, 6, async (spelling) => ({
+    const results = await pool(REPORT_SPELLINGS, 4, async (spelling) => ({
       spelling,
       r: await bash(w.root, spelling, { PATH, MARKER: w.marker }),
     }));
