@@ -126,6 +126,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     res.end(html);
   }
 
+  // Keep idle connections longer than clients do (undici keeps them 4 s by default, and reuses one
+  // the server is closing at 5 s: a POST on it fails with ECONNRESET, which a busy machine makes common).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());

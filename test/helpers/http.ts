@@ -12,7 +12,14 @@ export async function httpClient(url: string, token: string) {
   return {
     client,
     async call(name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
-      return (await client.callTool({ name, arguments: args })) as CallToolResult;
+      try {
+        return (await client.callTool({ name, arguments: args })) as CallToolResult;
+      } catch (err) {
+        // fetch's "fetch failed" hides why: name the socket error in the failure.
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        if (cause) throw new Error(`${(err as Error).message}: ${cause.code ?? ""} ${cause.message ?? ""}`);
+        throw err;
+      }
     },
     close: () => client.close(),
   };
