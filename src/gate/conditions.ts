@@ -1,53 +1,16 @@
 import { posix } from "node:path";
 import { ownLease, type SlotSubject, shortBranch, slotViolations } from "../slots/rules.js";
-import type { EvidenceFacts, GateFacts } from "./facts.js";
+import { type Condition, fail, make, pass } from "./condition.js";
+import { dryRunPassed, suitePassed } from "./evidence.js";
+import type { GateFacts } from "./facts.js";
 import { type AddedMigration, SYMLINK_MODE } from "./migrations.js";
 
+export { CONDITION_KINDS, type Condition, type ConditionKind } from "./condition.js";
+
 /**
- * The verdict's conditions, each a pure function of the facts (no I/O): the gate, `mai-gate check`,
- * the status page and the head's verification all compute them here and nowhere else.
+ * Every condition that applies in the facts' scope, in the order their fixes must be done. Each is a
+ * pure function of the facts (no I/O); the ones on the worker's records are in `evidence.ts`.
  */
-export const CONDITION_KINDS = [
-  "main_config",
-  "unparseable",
-  "lease",
-  "collision",
-  "no_edits",
-  "dry_run",
-  "clean_tree",
-  "suite",
-] as const;
-export type ConditionKind = (typeof CONDITION_KINDS)[number];
-
-/** One condition: passed, failed, or not observable (null), and how to fix it. */
-export interface Condition {
-  kind: ConditionKind;
-  /** Which slot rule a collision broke (main, production, out_of_order, branch, lease, duplicate). */
-  rule: string | null;
-  /** The migration file it is about, for per-file conditions. */
-  file: string | null;
-  passed: boolean | null;
-  detail: string;
-  fix: string | null;
-  /** Id of the record that satisfied it (suite run, dry run, lease). */
-  evidence: string | null;
-}
-
-type Draft = Omit<Condition, "rule" | "evidence" | "fix"> &
-  Partial<Pick<Condition, "rule" | "evidence" | "fix">>;
-
-const make = (c: Draft): Condition => ({ rule: null, evidence: null, fix: null, ...c });
-const pass = (kind: ConditionKind, file: string | null, detail: string, evidence: string | null = null) =>
-  make({ kind, file, passed: true, detail, evidence });
-const fail = (
-  kind: ConditionKind,
-  file: string | null,
-  detail: string,
-  fix: string,
-  rule: string | null = null,
-) => make({ kind, file, passed: false, detail, fix, rule });
-
-/** Every condition that applies in the facts' scope, in the order their fixes must be done. */
 export function conditionsOf(f: GateFacts): Condition[] {
   const out: Condition[] = [];
   if (f.scope === "gate") out.push(mainConfig(f));
@@ -192,99 +155,4 @@ function cleanTree(f: GateFacts): Condition {
 
 function shortList(items: string[]): string {
   return items.slice(0, 5).join(", ") + (items.length > 5 ? `, … (${items.length} in all)` : "");
-}
-
-/** The latest finished clean-checkout run of this tree and suite definition decides. */
-function suitePassed(f: GateFacts, r: EvidenceFacts): Condition {
-  const fix = "Commit everything, then call run_pre_push_suite until it passes for this HEAD.";
-  if ("error" in r.suite)
-    return fail(
-      "suite",
-      null,
-      r.suite.error,
-      "Configure suite.pre_push on main, or drop suite from gate.require.",
-    );
-  const hash = r.suite.hash;
-  const tree = f.target.tree.slice(0, 12);
-  const mine = r.suiteRuns.filter((run) => run.suiteHash === hash);
-  const clean = mine.filter((run) => run.checkout?.kind === "clean");
-  const latest = clean.find((run) => run.state !== "running");
-  if (latest?.state === "passed")
-    return pass(
-      "suite",
-      null,
-      `suite run ${latest.id} passed on a clean checkout of tree ${tree}`,
-      latest.id,
-    );
-  if (latest)
-    return fail("suite", null, `the latest suite run ${latest.id} of tree ${tree} ${latest.state}`, fix);
-  if (clean.length > 0)
-    return fail(
-      "suite",
-      null,
-      `suite run ${clean[0]!.id} of tree ${tree} is still running`,
-      "Wait for it with suite_status.",
-    );
-  const why =
-    mine.length > 0
-      ? `suite run ${mine[0]!.id} ran in the worktree, not on a clean checkout of the commit: it is not evidence`
-      : `no suite run for tree ${tree} (HEAD ${f.target.head.slice(0, 10)})`;
-  return fail("suite", null, why, fix);
-}
-
-/**
- * The latest dry run that applied exactly the branch's new files, at their committed contents,
- * together, on the current baseline, decides. A subset or an older content does not count.
- */
-function dryRunPassed(f: GateFacts, r: EvidenceFacts): Condition {
-  const fix =
-    "Call dry_run_migration without a files argument (it rehearses the whole set together); then commit.";
-  const wanted = new Map(f.changes.added.map((a) => [a.path, f.contents.get(a.path) ?? ""]));
-  const exact = r.dryRuns.filter(
-    (run) => run.files.length === wanted.size && run.files.every((x) => wanted.get(x.path) === x.sha256),
-  );
-  const current = exact
-    .filter((run) => run.templateKey === r.templateKey)
-    .sort((a, b) => b.createdAt - a.createdAt || failedFirst(a) - failedFirst(b));
-  const n = `${wanted.size} new file(s)`;
-  const latest = current[0];
-  if (latest?.files.every((x) => x.outcome === "passed"))
-    return pass(
-      "dry_run",
-      null,
-      `dry run ${latest.runId} applied all ${n} together at their committed contents`,
-      latest.runId,
-    );
-  if (latest) {
-    const bad =
-      latest.files.find((x) => x.outcome === "failed") ?? latest.files.find((x) => x.outcome !== "passed");
-    return fail(
-      "dry_run",
-      null,
-      `the latest dry run of these ${n} (${latest.runId}) ${bad?.outcome ?? "failed"} at ${bad?.path ?? "?"}`,
-      fix,
-    );
-  }
-  if (exact.length > 0)
-    return fail(
-      "dry_run",
-      null,
-      "the dry run of these files ran against an older baseline: main or production changed since",
-      fix,
-    );
-  const partial = r.dryRuns.find((run) => run.files.some((x) => wanted.get(x.path) === x.sha256));
-  if (partial)
-    return fail(
-      "dry_run",
-      null,
-      `dry run ${partial.runId} applied ${partial.files.map((x) => x.path).join(", ")}, not exactly the branch's ${n} at their committed contents`,
-      fix,
-    );
-  if (r.dryRuns.length > 0)
-    return fail("dry_run", null, "dry runs exist only for older contents of these files", fix);
-  return fail("dry_run", null, `no dry run of the branch's ${n}`, fix);
-}
-
-function failedFirst(run: { files: { outcome: string }[] }): number {
-  return run.files.every((x) => x.outcome === "passed") ? 1 : 0;
 }
