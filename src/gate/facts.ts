@@ -1,5 +1,5 @@
 import { describeSource } from "../config/load.js";
-import { committedChanges, mergeBase } from "../git/changes.js";
+import { committedChanges } from "../git/changes.js";
 import { sha256 } from "../hash.js";
 import type { RepoState } from "../slots/sources.js";
 import type { DryRunRecord, LeaseRow, SuiteRunRecord } from "../store/types.js";
@@ -65,11 +65,10 @@ export async function gatherFacts(
   scope: GateFacts["scope"],
 ): Promise<GateFacts> {
   const dir = state.config.migrations.dir;
-  const base = await mergeBase(ws.git, state.main.sha, target.head);
-  const classified = classifyChanges(await committedChanges(ws.git, base, target.head, [dir]), {
-    ...state.config.migrations,
+  const committed = await committedChanges(ws.git, state.main.sha, target.head, [dir], {
+    fromMergeBase: true,
   });
-  const changes: BranchChanges = { base, ...classified };
+  const changes: BranchChanges = classifyChanges(committed, state.config.migrations);
   const [texts, leases] = await Promise.all([
     ws.blobTexts(changes.added.map((f) => f.oid)),
     state.store.listLeases({ includeEnded: false, limit: 10_000 }),

@@ -22,8 +22,6 @@ export interface EditedMigration {
 }
 
 export interface BranchChanges {
-  /** Merge base of the judged commit and main. */
-  base: string;
   /** New forward migration files: what needs a lease and a dry run, in version order. */
   added: AddedMigration[];
   edited: EditedMigration[];
@@ -36,10 +34,7 @@ export const SYMLINK_MODE = "120000";
  * main already had. Down files are never applied forward: new ones need nothing, edits of them are
  * harmless. Files the layout ignores (a README) are ignored.
  */
-export function classifyChanges(
-  changes: CommittedChange[],
-  spec: LayoutSpec,
-): Pick<BranchChanges, "added" | "edited"> {
+export function classifyChanges(changes: CommittedChange[], spec: LayoutSpec): BranchChanges {
   const added: AddedMigration[] = [];
   const edited: EditedMigration[] = [];
   const read = (path: string) => parseFileName(posix.basename(path), spec);

@@ -46,14 +46,37 @@ export interface CommittedChange {
   oid: string;
 }
 
-/** What changed between two commits (committed content only), renames detected, under `pathspec`. */
+/**
+ * What changed between two commits (committed content only), renames detected, under `pathspec`.
+ * With `fromMergeBase`, from the merge base of `base` and `head` (one git process, not two).
+ */
 export async function committedChanges(
   git: Git,
   base: string,
   head: string,
   pathspec: string[] = [],
+  options: { fromMergeBase?: boolean } = {},
 ): Promise<CommittedChange[]> {
-  const r = await git.run(["diff", "--raw", "-z", "-M", "--no-abbrev", base, head, "--", ...pathspec]);
+  const merge = options.fromMergeBase ? ["--merge-base"] : [];
+  const r = await git.run([
+    "diff",
+    "--raw",
+    "-z",
+    "-M",
+    "--no-abbrev",
+    ...merge,
+    base,
+    head,
+    "--",
+    ...pathspec,
+  ]);
+  if (!r.ok && /no merge base/i.test(r.stderr))
+    throw new GitError(
+      `no merge base between ${head.slice(0, 10)} and ${base.slice(0, 10)}: unrelated histories`,
+      {
+        hint: "Fetch main and branch from it (git fetch; git rebase origin/main).",
+      },
+    );
   if (!r.ok)
     throw new GitError(`git diff ${base.slice(0, 10)} ${head.slice(0, 10)} failed: ${r.stderr.trim()}`);
   const fields = r.stdout.split("\0");

@@ -162,7 +162,7 @@ export function facts(spec: FactsSpec): GateFacts {
     state: spec.state,
     trust: { fromMain: true, source: "mai-gate.yaml on origin/main", reason: null },
     target,
-    changes: { base: "b".repeat(40), added: addedFiles, edited: spec.edited ?? [] },
+    changes: { added: addedFiles, edited: spec.edited ?? [] },
     contents: new Map(addedFiles.map((f) => [f.path, `sha-of-${f.oid}`])),
     leases: spec.leases ?? [],
     now: NOW,
