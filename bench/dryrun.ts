@@ -78,7 +78,11 @@ export async function benchDryRun(): Promise<void> {
         config: {
           migrations: { dir: DIR, history_table: "paliad.applied_migrations" },
           prod: { dsn: "env:PROD_RO_DSN" },
-          scratch: engine === "postgres" ? { dsn: "env:SCRATCH_DSN" } : {},
+          // The bench runs "production" and scratch on one local server as its superuser: said, not hidden.
+          scratch:
+            engine === "postgres"
+              ? { dsn: "env:SCRATCH_DSN", allow_superuser: true, allow_production_server: true }
+              : {},
         },
         files: Object.fromEntries([...applied, ...pending]),
         prefix: "mai-gate-bench-",

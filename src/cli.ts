@@ -30,6 +30,8 @@ Usage:
   mai-gate status [--json]                      deploy verdict, asking every source now; exit 0 only when healthy, else 1
   mai-gate doctor [--json]                      check every configured source and say what to fix
   mai-gate doctor deploy [FILE] [--json]        will the next failed deploy keep the old container serving?
+  mai-gate scratch setup [env:ADMIN_DSN] [--role R]
+                                                create the unprivileged role dry runs log in as
   mai-gate dry-run [FILES...] [--json]          rehearse migrations on a clone of production's schema
                                                 (default: the branch's new or changed migration files)
 
@@ -53,6 +55,7 @@ function parse(argv: string[]) {
       worker: { type: "string" },
       count: { type: "string" },
       reason: { type: "string" },
+      role: { type: "string" },
       profile: { type: "string" },
       http: { type: "string" },
       host: { type: "string" },
@@ -183,6 +186,10 @@ const COMMANDS: Record<string, (c: Context) => Promise<number>> = {
     const deploy = await import("./cli/deploy.js");
     if (rest[0] === "deploy") return deploy.doctorDeployCommand(ws, rest[1], { json: values.json });
     return deploy.doctorCommand(ws, { json: values.json });
+  },
+  async scratch({ values, rest }) {
+    const { scratchCommand } = await import("./cli/scratch.js");
+    return scratchCommand(rest, { role: values.role, json: values.json }, process.env);
   },
   async "dry-run"({ ws, values, rest }) {
     return (await import("./cli/dryrun.js")).dryRunCommand(ws, rest, { json: values.json });

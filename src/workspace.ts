@@ -226,15 +226,29 @@ export class Workspace {
    */
   async scratchEngine(loaded: LoadedConfig): Promise<ScratchEngine> {
     const dsn = loaded.config.scratch.dsn;
-    const key = dsn ?? "pglite";
+    const key = JSON.stringify([dsn ?? "pglite", loaded.config.scratch.admin_dsn, loaded.config.prod.dsn]);
     let pending = this.engines.get(key);
     if (!pending) {
       pending = (async () => {
         if (!dsn)
           return (await import("./dryrun/pglite-engine.js")).createPgliteEngine({ logger: this.logger });
+        const { scratch, prod } = loaded.config;
         const { refuseScratchOnProduction } = await import("./dryrun/safety.js");
-        await refuseScratchOnProduction(dsn, loaded.config.prod.dsn);
-        const engine = (await import("./dryrun/pg-engine.js")).createPgEngine({ dsn, logger: this.logger });
+        await refuseScratchOnProduction(dsn, prod.dsn, {
+          allowProductionServer: scratch.allow_production_server,
+        });
+        if (scratch.admin_dsn)
+          await refuseScratchOnProduction(scratch.admin_dsn, prod.dsn, {
+            allowProductionServer: scratch.allow_production_server,
+          });
+        const engine = (await import("./dryrun/pg-engine.js")).createPgEngine({
+          dsn,
+          adminDsn: scratch.admin_dsn,
+          allowSuperuser: scratch.allow_superuser,
+          keep: scratch.keep,
+          logger: this.logger,
+        });
+        await engine.verifyRole();
         const removed = await engine.janitor();
         if (removed.length > 0) this.logger.info({ removed }, "removed leftover scratch databases");
         return engine;

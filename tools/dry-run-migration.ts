@@ -1,6 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { FailureReport } from "../src/dryrun/apply.js";
+import { mainFailureMeaning } from "../src/dryrun/baseline.js";
 import { type DryRunResult, dryRun } from "../src/dryrun/service.js";
 import { fence, ok, runTool, type ToolDeps } from "./result.js";
 
@@ -86,6 +87,16 @@ export const outputSchema = {
     }),
   ),
   main_failure: failureOut.nullable().describe("a migration already on main fails against the baseline"),
+  smoke: z
+    .array(
+      z.object({
+        query: z.string(),
+        status: z.enum(["passed", "broken", "failing_before"]),
+        error: z.string().nullable().describe("the database's message (untrusted text)"),
+        broken_by: z.object({ path: z.string(), line: z.number(), statement: z.string() }).nullable(),
+      }),
+    )
+    .describe("smoke_sql on the migrated clone: broken is red and names the statement that broke it"),
 };
 
 export function toOutput(r: DryRunResult) {
@@ -117,8 +128,11 @@ export function toOutput(r: DryRunResult) {
       notes: f.notes,
     })),
     main_failure: r.mainFailure,
+    smoke: r.smoke.map((q) => ({ query: q.query, status: q.status, error: q.error, broken_by: q.brokenBy })),
   };
 }
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 function describeFailure(f: FailureReport): string {
   const lines = [
@@ -136,9 +150,7 @@ export function toText(r: DryRunResult): string {
     `${r.passed ? "PASSED" : "FAILED"}: dry run ${r.runId} on ${r.engine.kind} against ${r.baseline.description}.`,
   ];
   if (r.mainFailure)
-    lines.push(
-      `Main's own pending migration fails — the next deploy will fail:\n${describeFailure(r.mainFailure)}`,
-    );
+    lines.push(`${capitalize(mainFailureMeaning(r.baseline.kind))}:\n${describeFailure(r.mainFailure)}`);
   for (const f of r.files) {
     const ms = f.durationMs === null ? "" : ` in ${f.durationMs.toFixed(0)} ms`;
     lines.push(`- ${f.path}: ${f.status}${ms}`);
@@ -151,6 +163,15 @@ export function toText(r: DryRunResult): string {
       const held = Object.entries(f.locks).map(([mode, rels]) => `${mode} on ${rels.join(", ")}`);
       if (held.length > 0) lines.push(`  locks: ${held.join("; ")}`);
     }
+  }
+  for (const q of r.smoke.filter((x) => x.status !== "passed")) {
+    const by = q.brokenBy
+      ? ` after ${q.brokenBy.path}:${q.brokenBy.line}`
+      : " already on the baseline (not your doing)";
+    lines.push(
+      `smoke_sql ${q.status === "broken" ? "BROKEN" : "already failing"}${by}:\n${fence("Query", q.query)}\n${fence("Error", q.error ?? "")}`,
+    );
+    if (q.brokenBy) lines.push(fence("Statement that broke it", q.brokenBy.statement));
   }
   for (const note of [...r.baseline.notes, ...r.engine.limitations]) lines.push(`Note: ${note}`);
   lines.push(

@@ -1,4 +1,5 @@
 import { posix } from "node:path";
+import { mainFailureMeaning } from "../dryrun/baseline.js";
 import { loadInputFiles } from "../dryrun/files.js";
 import { rehearse } from "../dryrun/rehearse.js";
 import { type GateFacts, gatherFacts } from "../gate/facts.js";
@@ -193,7 +194,16 @@ async function dryRunFindings(
       severity: "error",
       file: f.path,
       line: f.line,
-      message: `main's pending migration fails against the baseline: ${f.message}${f.explanation ? ` (${f.explanation})` : ""}`,
+      message: `${mainFailureMeaning(r.baseline.kind)}: ${f.message}${f.explanation ? ` (${f.explanation})` : ""}`,
+    });
+  }
+  for (const q of r.smoke.filter((x) => x.status === "broken")) {
+    out.push({
+      check: "dry_run",
+      severity: "error",
+      file: q.brokenBy?.path ?? null,
+      line: q.brokenBy?.line ?? null,
+      message: `breaks smoke_sql "${q.query.slice(0, 200)}": ${q.error}`,
     });
   }
   for (const f of r.files) {

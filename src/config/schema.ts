@@ -103,6 +103,81 @@ const stepSchema = z
   })
   .strict();
 
+const SCRATCH_DEFAULTS = {
+  baseline: "prod",
+  baseline_max_age_minutes: 60,
+  pg_dump: "pg_dump",
+  allow_superuser: false,
+  allow_production_server: false,
+  prelude: [],
+  keep: { templates: 8, megabytes: 2048 },
+};
+
+export const scratchSchema = z
+  .object({
+    dsn: z
+      .string()
+      .optional()
+      .describe(
+        "an unprivileged role (mai-gate scratch setup) on the server where clones are made; absent = embedded PGlite",
+      ),
+    admin_dsn: z
+      .string()
+      .optional()
+      .describe(
+        "optional: runs the prelude and the extensions a baseline needs; the branch's files never run on it",
+      ),
+    allow_superuser: z
+      .boolean()
+      .default(false)
+      .describe(
+        "accept a superuser scratch.dsn (a warning on every run): branch migrations then run with every privilege",
+      ),
+    allow_production_server: z
+      .boolean()
+      .default(false)
+      .describe("accept a scratch database on production's own server (never production's database itself)"),
+    baseline: z
+      .string()
+      .regex(/^(prod|replay|file:.+)$/, "must be prod, replay or file:PATH")
+      .default("prod")
+      .describe("prod (pg_dump of production's schema) | replay (main's migrations from empty) | file:PATH"),
+    baseline_max_age_minutes: z
+      .number()
+      .positive()
+      .default(60)
+      .describe("re-dump production's schema after this long even if its history did not change"),
+    pg_dump: z.string().min(1).default("pg_dump").describe("the pg_dump binary to use"),
+    prelude: z
+      .array(z.string().min(1).max(100_000))
+      .max(200)
+      .default([])
+      .describe(
+        "SQL statements (or file:PATH on main) run on the empty database before a replay or file baseline, by admin_dsn when set: the migrator's table, roles, extensions",
+      ),
+    keep: z
+      .object({
+        templates: z
+          .number()
+          .int()
+          .min(1)
+          .max(200)
+          .default(8)
+          .describe("template databases kept, least recently used evicted"),
+        megabytes: z
+          .number()
+          .int()
+          .min(16)
+          .max(1_000_000)
+          .default(2048)
+          .describe("total size kept for templates and warm clones"),
+      })
+      .strict()
+      .default({ templates: 8, megabytes: 2048 }),
+  })
+  .strict()
+  .default(SCRATCH_DEFAULTS);
+
 export const configSchema = z
   .object({
     main_branch: z
@@ -122,26 +197,12 @@ export const configSchema = z
       })
       .strict()
       .default({ connect_timeout_ms: 3000, statement_timeout_ms: 5000 }),
-    scratch: z
-      .object({
-        dsn: z.string().optional().describe("server where clones are made; absent = embedded PGlite"),
-        baseline: z
-          .string()
-          .regex(/^(prod|replay|file:.+)$/, "must be prod, replay or file:PATH")
-          .default("prod")
-          .describe(
-            "prod (pg_dump of production's schema) | replay (main's migrations from empty) | file:PATH",
-          ),
-        baseline_max_age_minutes: z
-          .number()
-          .positive()
-          .default(60)
-          .describe("re-dump production's schema after this long even if its history did not change"),
-        pg_dump: z.string().min(1).default("pg_dump").describe("the pg_dump binary to use"),
-      })
-      .strict()
-      .default({ baseline: "prod", baseline_max_age_minutes: 60, pg_dump: "pg_dump" }),
-    smoke_sql: z.array(z.string()).optional(),
+    scratch: scratchSchema,
+    smoke_sql: z
+      .array(z.string().min(1).max(10_000))
+      .max(100)
+      .optional()
+      .describe("read-only queries run on the migrated clone inside every rehearsal; one that breaks is red"),
     suite: z
       .object({ pre_push: z.array(stepSchema).optional(), smoke: z.array(stepSchema).optional() })
       .strict()
@@ -218,5 +279,6 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 export type MigrationsConfig = z.infer<typeof migrationsSchema>;
+export type ScratchConfig = z.infer<typeof scratchSchema>;
 export type Layout = MigrationsConfig["layout"];
 export type HistoryFormat = z.infer<typeof historyFormat>;

@@ -1,4 +1,3 @@
-import pg from "pg";
 import { checkPgDumpAgainst, pgDumpMajor } from "../dryrun/pgdump.js";
 import { errorMessage } from "../errors.js";
 import { fetchRemote } from "../git/repo.js";
@@ -60,24 +59,22 @@ export async function doctor(ws: Workspace): Promise<DoctorCheck[]> {
       "scratch server",
       async () => {
         if (!config.scratch.dsn) return "not set: dry runs use embedded PGlite";
-        const client = new pg.Client({
-          connectionString: config.scratch.dsn,
-          connectionTimeoutMillis: timeoutMs,
-        });
-        client.on("error", () => undefined);
-        try {
-          await client.connect();
-          const r = await client.query<{ v: string; create: boolean }>(
-            "SELECT current_setting('server_version_num') AS v, rolcreatedb OR rolsuper AS create FROM pg_roles WHERE rolname = current_user",
+        // The same checks a dry run makes: not production (by server identity), an unprivileged role.
+        const engine = await ws.scratchEngine(view.loaded);
+        versions.scratch = await engine.serverVersionNum();
+        const kept = (await engine.inventory?.()) ?? [];
+        const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+        const total = kept.reduce((n, d) => n + d.bytes, 0);
+        const listed = kept
+          .slice(0, 12)
+          .map(
+            (d) =>
+              `${d.name} ${mb(d.bytes)}${d.lastUsed ? ` used ${new Date(d.lastUsed).toISOString()}` : ""}`,
           );
-          versions.scratch = Number(r.rows[0]?.v);
-          if (!r.rows[0]?.create) throw new Error("its role may not CREATE DATABASE");
-          return `PostgreSQL ${versions.scratch}, may create databases`;
-        } finally {
-          await client.end().catch(() => undefined);
-        }
+        const warn = engine.limitations.length > 0 ? `; WARNING: ${engine.limitations.join("; ")}` : "";
+        return `PostgreSQL ${versions.scratch}; the role may create its clones and cannot leave them; ${kept.length} scratch database(s), ${mb(total)} (keep ${config.scratch.keep.templates} templates, ${config.scratch.keep.megabytes} MB)${listed.length ? `: ${listed.join(", ")}` : ""}${warn}`;
       },
-      "Point scratch.dsn at a server whose role may create databases, or unset it for PGlite.",
+      "Run `mai-gate scratch setup ADMIN_DSN` and point scratch.dsn at the role it creates, on a server that is not production's (or unset it for PGlite).",
     ),
   );
   out.push(

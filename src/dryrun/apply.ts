@@ -41,6 +41,17 @@ export interface FileRun {
 
 export type Explain = (facts: { sqlstate: string; message: string }) => string | null;
 
+/** Watches a rehearsal: once before the first file, and after every statement that succeeded. */
+export interface Probe {
+  before(session: ScratchSession, inTransaction: boolean): Promise<void>;
+  after(
+    session: ScratchSession,
+    file: PreparedFile,
+    statement: SqlStatement,
+    inTransaction: boolean,
+  ): Promise<void>;
+}
+
 const LOCKS_SQL = `SELECT n.nspname AS schema, c.relname AS relation, l.mode AS mode
   FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
@@ -57,8 +68,9 @@ export function runWarm(
   session: ScratchSession,
   files: PreparedFile[],
   explain: Explain,
+  probe?: Probe,
 ): Promise<FileRun[]> {
-  return runInOneTransaction(session, files, explain, "ROLLBACK");
+  return runInOneTransaction(session, files, explain, "ROLLBACK", probe);
 }
 
 /** One transaction around every file, a savepoint per file; ends with `end` (ROLLBACK after a failure). */
@@ -67,11 +79,13 @@ async function runInOneTransaction(
   files: PreparedFile[],
   explain: Explain,
   end: "ROLLBACK" | "COMMIT",
+  probe?: Probe,
 ): Promise<FileRun[]> {
   const runs: FileRun[] = [];
   const held = new Set<string>();
   await session.query("BEGIN");
   try {
+    await probe?.before(session, true);
     for (const file of files) {
       if (runs.some((r) => r.status === "failed")) {
         runs.push(notRun());
@@ -85,6 +99,7 @@ async function runInOneTransaction(
         file,
         (s) => !FOLDED.has(s.transactionControl ?? ""),
         explain,
+        probe && ((st) => probe.after(session, file, st, true)),
       );
       const durationMs = performance.now() - started;
       if (failure) {
@@ -112,9 +127,11 @@ export async function runCommitting(
   files: PreparedFile[],
   transaction: "per-file" | "all",
   explain: Explain,
+  probe?: Probe,
 ): Promise<FileRun[]> {
-  if (transaction === "all") return runInOneTransaction(session, files, explain, "COMMIT");
+  if (transaction === "all") return runInOneTransaction(session, files, explain, "COMMIT", probe);
   const runs: FileRun[] = [];
+  await probe?.before(session, false);
   for (const file of files) {
     if (runs.some((r) => r.status === "failed")) {
       runs.push(notRun());
@@ -122,8 +139,8 @@ export async function runCommitting(
     }
     runs.push(
       file.analysis.nonTransactional.length > 0
-        ? await runAutocommit(session, file, explain)
-        : await runOwnTransaction(session, file, explain),
+        ? await runAutocommit(session, file, explain, probe)
+        : await runOwnTransaction(session, file, explain, probe),
     );
   }
   return runs;
@@ -133,10 +150,17 @@ async function runOwnTransaction(
   session: ScratchSession,
   file: PreparedFile,
   explain: Explain,
+  probe?: Probe,
 ): Promise<FileRun> {
   const started = performance.now();
   await session.query("BEGIN");
-  const failure = await runStatements(session, file, (s) => !FOLDED.has(s.transactionControl ?? ""), explain);
+  const failure = await runStatements(
+    session,
+    file,
+    (s) => !FOLDED.has(s.transactionControl ?? ""),
+    explain,
+    probe && ((st) => probe.after(session, file, st, true)),
+  );
   const locks = failure ? null : await newLocks(session, new Set());
   await session.query(failure ? "ROLLBACK" : "COMMIT");
   const durationMs = performance.now() - started;
@@ -154,9 +178,22 @@ async function runAutocommit(
   session: ScratchSession,
   file: PreparedFile,
   explain: Explain,
+  probe?: Probe,
 ): Promise<FileRun> {
   const started = performance.now();
-  const failure = await runStatements(session, file, () => true, explain);
+  // The probe must know whether the file's own BEGIN … COMMIT is open: inside it, savepoints.
+  let open = false;
+  const failure = await runStatements(
+    session,
+    file,
+    () => true,
+    explain,
+    async (st) => {
+      if (st.transactionControl === "begin") open = true;
+      else if (st.transactionControl) open = false;
+      await probe?.after(session, file, st, open);
+    },
+  );
   if (failure) await session.query("ROLLBACK").catch(() => undefined);
   const reasons = [...new Set(file.analysis.nonTransactional.map((s) => s.nonTransactional))].join(", ");
   return {
@@ -176,6 +213,7 @@ async function runStatements(
   file: PreparedFile,
   include: (s: SqlStatement) => boolean,
   explain: Explain,
+  after?: (statement: SqlStatement) => Promise<void>,
 ): Promise<FailureReport | null> {
   for (const statement of file.analysis.statements) {
     if (!include(statement)) continue;
@@ -184,6 +222,7 @@ async function runStatements(
     } catch (err) {
       return failureOf(err, file, statement, explain);
     }
+    await after?.(statement);
   }
   return null;
 }

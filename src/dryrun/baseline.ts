@@ -30,6 +30,13 @@ export interface Baseline {
   /** Every forward migration on main, for explanations. */
   main: MainMigration[];
   notes: string[];
+  /**
+   * Statements run on the empty database before the baseline, by `scratch.admin_dsn` when set: the
+   * configured prelude (replay and file baselines) and the extensions a schema dump creates.
+   */
+  prelude: string[];
+  /** The role clones run as (part of every template key: a template is owned by its builder). */
+  runner: string;
 }
 
 interface DumpMeta {
@@ -44,9 +51,57 @@ interface DumpMeta {
 export async function resolveBaseline(ws: Workspace, state: RepoState): Promise<Baseline> {
   const main = await mainMigrations(ws, state);
   const configured = state.config.scratch.baseline;
-  if (configured === "replay") return replay(main, []);
-  if (configured.startsWith("file:")) return fromFile(ws, state, configured.slice(5), main);
-  return fromProduction(ws, state, main);
+  const chosen =
+    configured === "replay"
+      ? replay(main, [])
+      : configured.startsWith("file:")
+        ? await fromFile(ws, state, configured.slice(5), main)
+        : await fromProduction(ws, state, main);
+  const configuredPrelude = chosen.kind === "prod" ? [] : await preludeOf(ws, state);
+  return {
+    ...chosen,
+    prelude: [...configuredPrelude, ...extensionStatements(chosen.schemaSql)],
+    runner: runnerOf(state.config.scratch.dsn),
+  };
+}
+
+/** `scratch.prelude`: statements, or `file:PATH` read from main like the config. */
+async function preludeOf(ws: Workspace, state: RepoState): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of state.config.scratch.prelude) {
+    if (!entry.startsWith("file:")) {
+      out.push(entry);
+      continue;
+    }
+    const path = entry.slice(5);
+    const text = await showFile(ws.git, state.main.sha, path);
+    if (text === null)
+      throw new BaselineError(`scratch.prelude names ${path}, which is not on ${state.main.ref}`, {
+        hint: "Commit the file to main at that path, or write the statements into scratch.prelude.",
+      });
+    out.push(text);
+  }
+  return out;
+}
+
+const EXTENSION = /^CREATE EXTENSION (?:IF NOT EXISTS )?[^;]+;$/gm;
+
+/** The `CREATE EXTENSION` lines of a schema dump: they need the admin connection when one is set. */
+export function extensionStatements(schemaSql: string | null): string[] {
+  if (!schemaSql) return [];
+  return [...schemaSql.matchAll(EXTENSION)].map((m) =>
+    m[0].replace(/^CREATE EXTENSION (?!IF NOT EXISTS)/, "CREATE EXTENSION IF NOT EXISTS "),
+  );
+}
+
+/** The role a scratch DSN logs in as (what owns its templates), or `pglite` for the embedded engine. */
+export function runnerOf(dsn: string | undefined): string {
+  if (!dsn) return "pglite";
+  try {
+    return decodeURIComponent(new URL(dsn).username) || "(default user)";
+  } catch {
+    return "(unparseable dsn)";
+  }
 }
 
 async function mainMigrations(ws: Workspace, state: RepoState): Promise<MainMigration[]> {
@@ -73,6 +128,8 @@ function replay(main: MainMigration[], notes: string[]): Baseline {
     pending: main,
     main,
     notes,
+    prelude: [],
+    runner: "",
   };
 }
 
@@ -122,6 +179,8 @@ async function fromFile(
     pending,
     main,
     notes,
+    prelude: [],
+    runner: "",
   };
 }
 
@@ -178,6 +237,8 @@ function prodBaseline(
     pending,
     main,
     notes,
+    prelude: [],
+    runner: "",
   };
 }
 
@@ -224,4 +285,19 @@ async function writeAtomic(file: string, text: string): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, text);
   await rename(tmp, file);
+}
+
+/**
+ * What a failure of main's own migration means, by baseline: only against production's schema does
+ * it say the next deploy fails; a replay or a schema file lacks what production has.
+ */
+export function mainFailureMeaning(kind: Baseline["kind"]): string {
+  switch (kind) {
+    case "prod":
+      return "main's own pending migration fails against production's schema: the next deploy will fail";
+    case "file":
+      return "main's migration fails on the schema file baseline (not production itself): fix the file or the migration";
+    case "replay":
+      return "main's migration fails on a replay of main's migrations from an empty database (not production itself, which may have tables, roles or extensions the replay lacks: add them to scratch.prelude)";
+  }
 }

@@ -25,6 +25,8 @@ export interface ScratchSession {
  */
 export interface TemplateSpec {
   keys: string[];
+  /** Statements run on the empty database before `buildBase`, on the admin connection when there is one. */
+  prelude?: string[];
   /** Builds the baseline on an empty database. */
   buildBase(session: ScratchSession): Promise<void>;
   /** Applies step i (1-based): turns the state of keys[i-1] into keys[i]. */
@@ -55,6 +57,8 @@ export interface ScratchEngine {
   withDisposableClone<T>(key: string, fn: (session: ScratchSession) => Promise<T>): Promise<T>;
   /** Removes leftovers of crashed runs; answers the names removed. Only `maigate_` names, ever. */
   janitor(): Promise<string[]>;
+  /** The scratch databases it keeps, with sizes and last use (a server engine; for mai-gate doctor). */
+  inventory?(): Promise<{ name: string; kind: string; bytes: number; lastUsed: number | null }[]>;
   close(): Promise<void>;
 }
 

@@ -9,6 +9,8 @@ import {
   type TemplateOutcome,
   type TemplateSpec,
 } from "./engine.js";
+import { evict, inventory, type KeepPolicy, markUsed, type ScratchDatabase } from "./pg-evict.js";
+import { checkScratchRole, inspectRole } from "./pg-role.js";
 import {
   CONNECT_TIMEOUT_MS,
   connectError,
@@ -18,6 +20,8 @@ import {
   LOCK_SQL,
   parseDsn,
   q,
+  SHARED_LOCK_SQL,
+  SHARED_UNLOCK_SQL,
   sessionOf,
   TRY_LOCK_SQL,
   tag,
@@ -26,6 +30,7 @@ import {
   WARM_SLOTS,
   warmName,
 } from "./pg-scratch.js";
+import { runPrelude } from "./prelude.js";
 
 /**
  * Scratch databases on a real PostgreSQL server. Templates, builds and clones are databases named
@@ -33,16 +38,36 @@ import {
  * connection, so a crashed process releases its claims and the janitor can reclaim its leftovers.
  */
 
-export function createPgEngine(options: { dsn: string; logger?: Logger }): ScratchEngine {
+export interface PgEngineOptions {
+  /** The unprivileged role the branch's files run as; it owns every clone. */
+  dsn: string;
+  /** Optional: runs the prelude (extensions, roles) in new base templates; never the branch's files. */
+  adminDsn?: string | undefined;
+  allowSuperuser?: boolean | undefined;
+  keep?: KeepPolicy | undefined;
+  logger?: Logger;
+}
+
+export interface PgScratchEngine extends ScratchEngine {
+  /** Refuses a role that could leave its clone (see pg-role.ts); its warnings join `limitations`. */
+  verifyRole(): Promise<void>;
+  inventory(): Promise<ScratchDatabase[]>;
+}
+
+const DEFAULT_KEEP: KeepPolicy = { templates: 8, megabytes: 2048 };
+
+export function createPgEngine(options: PgEngineOptions): PgScratchEngine {
   const log = (options.logger ?? silentLogger()).child({ engine: "postgres" });
   const base = parseDsn(options.dsn);
+  const adminBase = options.adminDsn ? parseDsn(options.adminDsn) : null;
   const address = `${base.hostname || "localhost"}:${base.port || "5432"}`;
   const open = new Set<pg.Client>();
   /** Warm names claimed in this process (advisory locks are re-entrant within one session). */
   const busy = new Set<string>();
+  const limitations: string[] = [];
 
-  async function connect(database?: string): Promise<pg.Client> {
-    const url = new URL(base);
+  async function connect(database?: string, as: "runner" | "admin" = "runner"): Promise<pg.Client> {
+    const url = new URL(as === "admin" && adminBase ? adminBase : base);
     if (database !== undefined) url.pathname = `/${encodeURIComponent(database)}`;
     const client = new pg.Client({
       connectionString: url.toString(),
@@ -116,7 +141,9 @@ export function createPgEngine(options: { dsn: string; logger?: Logger }): Scrat
   }
 
   async function createFrom(admin: pg.Client, name: string, source: string): Promise<void> {
+    const template = source !== "template0";
     try {
+      if (template) await admin.query(SHARED_LOCK_SQL, [source]);
       await admin.query(`CREATE DATABASE ${q(name)} TEMPLATE ${q(source)}`);
     } catch (err) {
       const missing = (err as { code?: unknown }).code === "3D000";
@@ -131,6 +158,8 @@ export function createPgEngine(options: { dsn: string; logger?: Logger }): Scrat
           cause: err,
         },
       );
+    } finally {
+      if (template) await admin.query(SHARED_UNLOCK_SQL, [source]).catch(() => undefined);
     }
   }
 
@@ -139,7 +168,7 @@ export function createPgEngine(options: { dsn: string; logger?: Logger }): Scrat
     admin: pg.Client,
     source: string,
     key: string,
-    work: (s: ScratchSession) => Promise<void>,
+    work: (s: ScratchSession, name: string) => Promise<void>,
   ) {
     const name = `${SCRATCH_PREFIX}build_${tag(key)}_${hex(3)}`;
     await admin.query(LOCK_SQL, [name]);
@@ -147,7 +176,7 @@ export function createPgEngine(options: { dsn: string; logger?: Logger }): Scrat
     try {
       const client = await connect(name);
       try {
-        await work(sessionOf(client));
+        await work(sessionOf(client), name);
       } finally {
         await disconnect(client);
       }
@@ -164,6 +193,17 @@ export function createPgEngine(options: { dsn: string; logger?: Logger }): Scrat
     }
   }
 
+  /** The prelude on the admin connection (the runner's when there is none), in database `name`. */
+  async function preludeIn(name: string, statements: string[]): Promise<void> {
+    if (statements.length === 0) return;
+    const client = await connect(name, "admin");
+    try {
+      await runPrelude(sessionOf(client), statements);
+    } finally {
+      await disconnect(client);
+    }
+  }
+
   /** Under the lock on template `keys[upto]`: re-checks, then builds it from the deepest template below. */
   async function buildLocked(spec: TemplateSpec, upto: number): Promise<number | "cached"> {
     const key = spec.keys[upto]!;
@@ -173,7 +213,10 @@ export function createPgEngine(options: { dsn: string; logger?: Logger }): Scrat
       const have = await exists(admin, names);
       if (have.has(names[upto]!)) return "cached";
       if (upto === 0) {
-        await build(admin, "template0", key, (s) => spec.buildBase(s));
+        await build(admin, "template0", key, async (s, name) => {
+          await preludeIn(name, spec.prelude ?? []);
+          await spec.buildBase(s);
+        });
         return -1;
       }
       const from = names.findLastIndex((n) => have.has(n));
@@ -200,10 +243,23 @@ export function createPgEngine(options: { dsn: string; logger?: Logger }): Scrat
     });
     const names = spec.keys.map(templateName);
     const have = await withAdmin((admin) => exists(admin, names));
-    if (have.has(names[last]!)) return done("cached");
+    if (have.has(names[last]!)) {
+      await withAdmin((admin) => markUsed(admin, names[last]!, Date.now())).catch(() => undefined);
+      return done("cached");
+    }
     const baseBuilt = last > 0 && !have.has(names[0]!) && (await buildLocked(spec, 0)) !== "cached";
     const from = await buildLocked(spec, last);
+    await housekeep(new Set([names[0]!, names[last]!]));
     return done(from === 0 && baseBuilt ? -1 : from);
+  }
+
+  /** Marks the templates just built as used, then evicts beyond `keep` (never these two). */
+  async function housekeep(protect: Set<string>): Promise<void> {
+    await withAdmin(async (admin) => {
+      for (const name of protect) await markUsed(admin, name, Date.now()).catch(() => undefined);
+      const dropped = await evict(admin, options.keep ?? DEFAULT_KEEP, { now: Date.now(), protect });
+      if (dropped.length > 0) log.info({ dropped }, "evicted least recently used scratch templates");
+    }).catch((err: unknown) => log.warn({ err: errorMessage(err) }, "scratch housekeeping failed"));
   }
 
   /** Claims the first free warm slot of `key`: its name and the admin session holding its lock. */
@@ -300,7 +356,13 @@ export function createPgEngine(options: { dsn: string; logger?: Logger }): Scrat
 
   return {
     kind: "postgres",
-    limitations: [],
+    limitations,
+    async verifyRole() {
+      const role = await withAdmin((admin) => inspectRole(admin));
+      const { warnings } = checkScratchRole(role, options.allowSuperuser === true);
+      limitations.push(...warnings);
+    },
+    inventory: () => withAdmin((admin) => inventory(admin)),
     async serverVersionNum() {
       const { rows } = await withAdmin((admin) =>
         admin.query<{ server_version_num: string }>("SHOW server_version_num"),

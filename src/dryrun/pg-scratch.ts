@@ -9,6 +9,9 @@ export const CONNECT_TIMEOUT_MS = 5_000;
 export const LOCK_SQL = "SELECT pg_advisory_lock(hashtextextended($1, 0))";
 export const TRY_LOCK_SQL = "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok";
 export const UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtextextended($1, 0))";
+/** Held while cloning a template: eviction's exclusive try-lock then skips it. */
+export const SHARED_LOCK_SQL = "SELECT pg_advisory_lock_shared(hashtextextended($1, 0))";
+export const SHARED_UNLOCK_SQL = "SELECT pg_advisory_unlock_shared(hashtextextended($1, 0))";
 const LEFTOVER = new RegExp(`^${SCRATCH_PREFIX}(?:run|build)_`);
 const WARM = new RegExp(`^${SCRATCH_PREFIX}warm_([0-9a-f]{24})_\\d+$`);
 const DSN_HINT =

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { execa } from "execa";
 import { errorMessage, MaiGateError } from "../errors.js";
 
@@ -47,25 +50,58 @@ export async function dumpSchema(
   dsn: string,
   options: { timeoutMs: number; statementTimeoutMs: number; connectTimeoutMs: number },
 ): Promise<string> {
-  const r = await execa(bin, ["--schema-only", "--no-owner", "--no-privileges", "--dbname", dsn], {
-    reject: false,
-    timeout: options.timeoutMs,
-    maxBuffer: 512 * 1024 * 1024,
-    env: {
-      PGOPTIONS: `-c default_transaction_read_only=on -c statement_timeout=${options.statementTimeoutMs}`,
-      PGCONNECT_TIMEOUT: String(Math.max(1, Math.ceil(options.connectTimeoutMs / 1000))),
-      PGAPPNAME: "mai-gate",
-    },
-  });
-  if (r.exitCode !== 0) {
-    const why = r.timedOut
-      ? `timed out after ${options.timeoutMs} ms`
-      : r.stderr.trim().split("\n").slice(-2).join(" ");
-    throw new BaselineError(`pg_dump of production failed: ${redact(why, dsn)}`, {
-      hint: "Check prod.dsn and that its role may read the schema; or use scratch.baseline: replay meanwhile.",
+  const { dsn: bare, password } = splitSecret(dsn);
+  // The password never reaches argv (visible in ps to every user): a 0600 passfile, removed after.
+  const dir = password === null ? null : await mkdtemp(join(tmpdir(), "mai-gate-pgpass-"));
+  const passfile = dir === null ? null : join(dir, "pgpass");
+  if (passfile)
+    await writeFile(passfile, `*:*:*:*:${password!.replace(/[\\:]/g, "\\$&")}\n`, { mode: 0o600 });
+  try {
+    const r = await execa(bin, ["--schema-only", "--no-owner", "--no-privileges", "--dbname", bare], {
+      reject: false,
+      timeout: options.timeoutMs,
+      maxBuffer: 512 * 1024 * 1024,
+      env: {
+        PGOPTIONS: `-c default_transaction_read_only=on -c statement_timeout=${options.statementTimeoutMs}`,
+        PGCONNECT_TIMEOUT: String(Math.max(1, Math.ceil(options.connectTimeoutMs / 1000))),
+        PGAPPNAME: "mai-gate",
+        ...(passfile ? { PGPASSFILE: passfile } : {}),
+      },
     });
+    if (r.exitCode !== 0) {
+      const why = r.timedOut
+        ? `timed out after ${options.timeoutMs} ms`
+        : r.stderr.trim().split("\n").slice(-2).join(" ");
+      throw new BaselineError(`pg_dump of production failed: ${redact(why, password)}`, {
+        hint: "Check prod.dsn and that its role may read the schema; or use scratch.baseline: replay meanwhile.",
+      });
+    }
+    return r.stdout;
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true });
   }
-  return r.stdout;
+}
+
+/**
+ * A DSN without its password, and the password: `postgres://u:pw@h/db` or the keyword form
+ * `host=h password=pw`. What is left is safe to put in argv and logs.
+ */
+export function splitSecret(dsn: string): { dsn: string; password: string | null } {
+  if (/^postgres(ql)?:\/\//.test(dsn)) {
+    try {
+      const url = new URL(dsn);
+      const password = url.password ? decodeURIComponent(url.password) : url.searchParams.get("password");
+      url.password = "";
+      url.searchParams.delete("password");
+      return { dsn: url.toString(), password: password || null };
+    } catch {
+      return { dsn: "(an unparseable DSN)", password: null };
+    }
+  }
+  const m = /(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/.exec(dsn);
+  if (!m) return { dsn, password: null };
+  const raw = m[1]!.startsWith("'") ? m[1]!.slice(1, -1).replace(/\\(.)/g, "$1") : m[1]!;
+  return { dsn: dsn.replace(m[0], "").trim(), password: raw };
 }
 
 /**
@@ -79,11 +115,6 @@ export function stripPsqlMeta(dump: string): string {
     .join("\n");
 }
 
-function redact(text: string, dsn: string): string {
-  try {
-    const url = new URL(dsn);
-    return url.password ? text.replaceAll(url.password, "***") : text;
-  } catch {
-    return text;
-  }
+function redact(text: string, password: string | null): string {
+  return password ? text.replaceAll(password, "***") : text;
 }

@@ -6,6 +6,7 @@ import {
   type FailureReport,
   type FileRun,
   type PreparedFile,
+  type Probe,
   runCommitting,
   runWarm,
 } from "./apply.js";
@@ -13,6 +14,7 @@ import { type Baseline, resolveBaseline } from "./baseline.js";
 import type { ScratchEngine, TemplateOutcome } from "./engine.js";
 import { explainFailure, indexSchemaChanges, type SchemaChange } from "./explain.js";
 import type { InputFile } from "./files.js";
+import { type SmokeOutcome, smokeProbe } from "./smoke-sql.js";
 import { analyzeSql, PsqlMetaCommandError, SqlSyntaxError } from "./sql.js";
 import { type LintFinding, lintMigrations } from "./squawk.js";
 import { ensureBaselineTemplate, MainMigrationError } from "./templates.js";
@@ -32,8 +34,10 @@ export interface Rehearsal {
   template: TemplateOutcome | null;
   mode: "warm" | "disposable" | "none";
   files: RehearsedFile[];
-  /** A migration already on main that fails against the baseline: the next deploy fails there. */
+  /** A migration already on main that fails against the baseline (see `mainFailureMeaning`). */
   mainFailure: FailureReport | null;
+  /** `smoke_sql` on the migrated clone: broken queries name the statement that broke them. */
+  smoke: SmokeOutcome[];
 }
 
 /** Main's schema changes, by the content of main's migrations: parsed once per main. */
@@ -53,7 +57,12 @@ export async function rehearse(ws: Workspace, state: RepoState, files: InputFile
     assumeInTransaction: state.config.migrations.transaction === "per-file",
   });
   const prepared = await prepare(files);
-  const [result, lint] = await Promise.all([execute(engine, baseline, prepared, state, explain), linting]);
+  const smoke = smokeProbe(state.config.smoke_sql ?? []);
+  const probe = (state.config.smoke_sql?.length ?? 0) > 0 ? smoke.probe : undefined;
+  const [result, lint] = await Promise.all([
+    execute(engine, baseline, prepared, state, explain, probe),
+    linting,
+  ]);
   return {
     engine: {
       kind: engine.kind,
@@ -72,6 +81,7 @@ export async function rehearse(ws: Workspace, state: RepoState, files: InputFile
       lint: lint.ok ? { findings: lint.findings.get(f.path) ?? [] } : { error: lint.error },
     })),
     mainFailure: result.mainFailure,
+    smoke: probe && result.mode !== "none" ? smoke.outcomes() : [],
   };
 }
 
@@ -142,6 +152,7 @@ async function execute(
   prepared: Prepared[],
   state: RepoState,
   explain: Explain,
+  probe: Probe | undefined,
 ): Promise<Execution> {
   if (prepared.some((p) => !p.ok)) return { runs: [], template: null, mode: "none", mainFailure: null };
   const files = prepared.map((p) => (p as { ok: true; file: PreparedFile }).file);
@@ -155,11 +166,11 @@ async function execute(
   const transaction = state.config.migrations.transaction;
   const needsCommit = files.some((f) => f.analysis.nonTransactional.length > 0);
   if (!needsCommit) {
-    const runs = await engine.withWarmClone(template.key, (s) => runWarm(s, files, explain));
+    const runs = await engine.withWarmClone(template.key, (s) => runWarm(s, files, explain, probe));
     return { runs, template, mode: "warm", mainFailure: null };
   }
   const runs = await engine.withDisposableClone(template.key, (s) =>
-    runCommitting(s, files, transaction, explain),
+    runCommitting(s, files, transaction, explain, probe),
   );
   return { runs, template, mode: "disposable", mainFailure: null };
 }

@@ -11,6 +11,7 @@ import type { ScratchEngine, TemplateOutcome } from "./engine.js";
 import { branchMigrationPaths, loadInputFiles } from "./files.js";
 import { type RehearsedFile, rehearse } from "./rehearse.js";
 import { type SlotCheck, slotChecks } from "./slot-checks.js";
+import type { SmokeOutcome } from "./smoke-sql.js";
 
 export interface FileReport extends RehearsedFile {
   slots: SlotCheck[];
@@ -26,8 +27,10 @@ export interface DryRunResult {
   template: TemplateOutcome | null;
   mode: "warm" | "disposable" | "none";
   files: FileReport[];
-  /** A migration already on main that fails against the baseline: the next deploy fails there. */
+  /** A migration already on main that fails against the baseline (see `mainFailureMeaning`). */
   mainFailure: FailureReport | null;
+  /** `smoke_sql` outcomes; a broken query makes the run red and fails the file that broke it. */
+  smoke: SmokeOutcome[];
   warnings: string[];
 }
 
@@ -63,6 +66,7 @@ export async function dryRun(ws: Workspace, input: { files?: string[] | undefine
     branch: state.view.identity.branch,
     passed:
       r.mainFailure === null &&
+      !r.smoke.some((q) => q.status === "broken") &&
       reports.every((f) => f.status === "applied" && f.slots.every((c) => c.passed)),
     engine: r.engine,
     baseline: {
@@ -76,6 +80,7 @@ export async function dryRun(ws: Workspace, input: { files?: string[] | undefine
     mode: r.mode,
     files: reports,
     mainFailure: r.mainFailure,
+    smoke: r.smoke,
     warnings: [],
   };
   await record(ws, state, out);
@@ -95,8 +100,13 @@ async function record(ws: Workspace, state: RepoState, result: DryRunResult): Pr
     baselineId: result.baseline.id,
     templateKey: result.template?.key ?? null,
     engine: result.engine.kind,
-    outcome:
-      f.status === "applied" && !result.mainFailure ? "passed" : f.status === "failed" ? "failed" : "not_run",
+    outcome: brokeSmoke(result, f.path)
+      ? "failed"
+      : f.status === "applied" && !result.mainFailure
+        ? "passed"
+        : f.status === "failed"
+          ? "failed"
+          : "not_run",
     report: f,
     createdAt: now,
   }));
@@ -107,4 +117,9 @@ async function record(ws: Workspace, state: RepoState, result: DryRunResult): Pr
     subject: result.runId,
     detail: { passed: result.passed, files: result.files.map((f) => f.path), baseline: result.baseline.id },
   });
+}
+
+/** The file broke a `smoke_sql` query: its record is a failure, whatever else it did. */
+function brokeSmoke(result: DryRunResult, path: string): boolean {
+  return result.smoke.some((q) => q.status === "broken" && q.brokenBy?.path === path);
 }

@@ -5,6 +5,7 @@ import type { Workspace } from "../workspace.js";
 import { type Explain, type FailureReport, type PreparedFile, runCommitting } from "./apply.js";
 import { type Baseline, type MainMigration, resolveBaseline } from "./baseline.js";
 import type { ScratchEngine, TemplateOutcome } from "./engine.js";
+import { runPrelude } from "./prelude.js";
 import { analyzeSql, SqlSyntaxError } from "./sql.js";
 
 /** A migration already on main fails against the baseline: the next deploy will fail the same way. */
@@ -17,7 +18,7 @@ export class MainMigrationError extends MaiGateError {
       "baseline",
       `main's pending migration ${migration.path} fails against the baseline: ${failure.message}`,
       {
-        hint: "This is main's problem, not your branch's: the next deploy will fail here. Tell the head.",
+        hint: "This is main's problem, not your branch's: tell the head (against production's schema the next deploy fails here).",
       },
     );
   }
@@ -28,7 +29,9 @@ export class MainMigrationError extends MaiGateError {
  * plus migrations 1..i. A key changes exactly when what it stands for changes.
  */
 export function chainKeys(baseline: Baseline): string[] {
-  const keys = [sha256(`baseline:${baseline.id}`)];
+  // The runner owns what it restores, and the prelude is part of the starting schema: both key it.
+  const prelude = sha256(baseline.prelude.join("\n;\n"));
+  const keys = [sha256(`baseline:${baseline.id}\nrunner:${baseline.runner}\nprelude:${prelude}`)];
   for (const m of baseline.pending) keys.push(sha256(`${keys.at(-1)}\n${m.path}\n${m.sha256}`));
   return keys;
 }
@@ -47,7 +50,10 @@ export async function ensureBaselineTemplate(
   const keys = chainKeys(baseline);
   return engine.ensureTemplate({
     keys,
+    // The PostgreSQL engine runs the prelude on its admin connection; PGlite has one session.
+    prelude: engine.kind === "postgres" ? baseline.prelude : [],
     async buildBase(session) {
+      if (engine.kind !== "postgres") await runPrelude(session, baseline.prelude);
       if (baseline.schemaSql === null) return;
       try {
         await session.query(baseline.schemaSql);

@@ -1,6 +1,6 @@
 import { createGitSandbox, type GitSandbox } from "../../src/sandbox/git-sandbox.js";
 import { type Connected, connect } from "./mcp.js";
-import { createProdDatabase, PG_ADMIN } from "./pg.js";
+import { createProdDatabase, SCRATCH_RUNNER } from "./pg.js";
 
 export const MIG_DIR = "internal/db/migrations";
 
@@ -55,7 +55,7 @@ export async function createApp(options: {
     files: options.migrations,
   });
   const sessions: Connected[] = [];
-  const env = { PROD_RO_DSN: prod.dsnReadOnly, SCRATCH_DSN: PG_ADMIN };
+  const env = { PROD_RO_DSN: prod.dsnReadOnly, SCRATCH_DSN: SCRATCH_RUNNER };
   return {
     sandbox,
     prod,

@@ -4,6 +4,17 @@ import pg from "pg";
 export const PG_ADMIN = process.env.MAI_GATE_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 /**
+ * The scratch server's unprivileged role and its superuser: a second cluster started by the tests'
+ * globalSetup (test/setup/global.ts), so dry runs never run beside "production".
+ */
+export const SCRATCH_RUNNER = process.env.MAI_GATE_TEST_SCRATCH ?? "";
+export const SCRATCH_ADMIN = process.env.MAI_GATE_TEST_SCRATCH_ADMIN ?? "";
+if (!SCRATCH_RUNNER)
+  throw new Error(
+    "MAI_GATE_TEST_SCRATCH is not set: run the tests with vitest (its globalSetup starts the scratch server)",
+  );
+
+/**
  * A database on the real PostgreSQL server that stands in for production. Named with the tests'
  * own prefix and dropped afterwards; `dsnReadOnly` logs in as a role that can only SELECT.
  */

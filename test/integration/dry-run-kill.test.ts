@@ -2,11 +2,11 @@ import { writeFile } from "node:fs/promises";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp, mainMigrations } from "../helpers/app.js";
-import { PG_ADMIN } from "../helpers/pg.js";
+import { SCRATCH_ADMIN } from "../helpers/pg.js";
 import { spawnServer } from "../helpers/stdio.js";
 
 async function databases(like: string): Promise<string[]> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  const admin = new pg.Client({ connectionString: SCRATCH_ADMIN });
   await admin.connect();
   const r = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1", [
     like,
@@ -30,13 +30,13 @@ describe("a dry run killed with SIGKILL", () => {
 
   beforeAll(async () => {
     app = await createApp({ migrations: mainMigrations(3), appliedUpTo: 3 });
-    const admin = new pg.Client({ connectionString: PG_ADMIN });
+    const admin = new pg.Client({ connectionString: SCRATCH_ADMIN });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${bystander}`);
     await admin.end();
   });
   afterAll(async () => {
-    const admin = new pg.Client({ connectionString: PG_ADMIN });
+    const admin = new pg.Client({ connectionString: SCRATCH_ADMIN });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${bystander}`);
     await admin.end();

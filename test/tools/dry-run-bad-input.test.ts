@@ -3,10 +3,10 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp, MIG_DIR, mainMigrations } from "../helpers/app.js";
 import { type Connected, connect, structured, textOf } from "../helpers/mcp.js";
-import { PG_ADMIN } from "../helpers/pg.js";
+import { SCRATCH_ADMIN } from "../helpers/pg.js";
 
 async function leftovers(): Promise<string[]> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  const admin = new pg.Client({ connectionString: SCRATCH_ADMIN });
   await admin.connect();
   const r = await admin.query<{ datname: string }>(
     "SELECT datname FROM pg_database WHERE datname LIKE 'maigate\\_run\\_%' OR datname LIKE 'maigate\\_build\\_%'",
@@ -91,7 +91,7 @@ describe("dry_run_migration refuses bad input clearly and leaves nothing behind"
     const s = await connect({ cwd: root, env: { ...app.env, SCRATCH_DSN: app.prod.dsn } });
     extra.push(s);
     const r = await s.call("dry_run_migration", { files: [`${MIG_DIR}/009_ok.sql`] });
-    expect(textOf(r)).toContain("scratch.dsn points at production's database");
+    expect(textOf(r)).toContain("scratch.dsn is production's database");
   });
 });
 

@@ -4,7 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp, MIG_DIR, mainMigrations } from "../helpers/app.js";
 import { type Connected, structured, textOf } from "../helpers/mcp.js";
-import { PG_ADMIN } from "../helpers/pg.js";
+import { SCRATCH_ADMIN } from "../helpers/pg.js";
 
 /**
  * Evidence is bound to the committed content: what a worker can change outside a commit (index
@@ -133,7 +133,7 @@ describe("dry-run evidence is the whole set, and the latest run decides", () => 
     root = (await c.workspace.repo()).root;
   });
   afterAll(async () => {
-    const admin = new pg.Client({ connectionString: PG_ADMIN });
+    const admin = new pg.Client({ connectionString: SCRATCH_ADMIN });
     await admin.connect();
     await admin.query(`DROP ROLE IF EXISTS ${flagRole}`);
     await admin.end();
@@ -181,7 +181,7 @@ describe("dry-run evidence is the whole set, and the latest run decides", () => 
     await commitAll("a guarded migration");
     expect(structured<{ passed: boolean }>(await c.call("dry_run_migration", {})).passed).toBe(true);
     expect((await dryRunCondition()).passed).toBe(true);
-    const admin = new pg.Client({ connectionString: PG_ADMIN });
+    const admin = new pg.Client({ connectionString: SCRATCH_ADMIN });
     await admin.connect();
     await admin.query(`CREATE ROLE ${flagRole}`);
     await admin.end();
