@@ -45,6 +45,8 @@ export interface PgEngineOptions {
   adminDsn?: string | undefined;
   allowSuperuser?: boolean | undefined;
   keep?: KeepPolicy | undefined;
+  /** Templates used within this long are never evicted (default 10 minutes). */
+  pinRecentMs?: number | undefined;
   logger?: Logger;
 }
 
@@ -257,7 +259,11 @@ export function createPgEngine(options: PgEngineOptions): PgScratchEngine {
   async function housekeep(protect: Set<string>): Promise<void> {
     await withAdmin(async (admin) => {
       for (const name of protect) await markUsed(admin, name, Date.now()).catch(() => undefined);
-      const dropped = await evict(admin, options.keep ?? DEFAULT_KEEP, { now: Date.now(), protect });
+      const dropped = await evict(admin, options.keep ?? DEFAULT_KEEP, {
+        now: Date.now(),
+        protect,
+        pinRecentMs: options.pinRecentMs,
+      });
       if (dropped.length > 0) log.info({ dropped }, "evicted least recently used scratch templates");
     }).catch((err: unknown) => log.warn({ err: errorMessage(err) }, "scratch housekeeping failed"));
   }

@@ -60,7 +60,7 @@ export async function inventory(admin: pg.Client): Promise<ScratchDatabase[]> {
 export async function evict(
   admin: pg.Client,
   policy: KeepPolicy,
-  options: { now: number; protect: Set<string> },
+  options: { now: number; protect: Set<string>; pinRecentMs?: number | undefined },
 ): Promise<string[]> {
   const all = await inventory(admin);
   const templates = all
@@ -76,7 +76,8 @@ export async function evict(
     const size = groupBytes(t);
     const fits = kept < policy.templates && bytes + size <= budget;
     const pinned =
-      options.protect.has(t.name) || (t.lastUsed !== null && options.now - t.lastUsed < RECENT_MS);
+      options.protect.has(t.name) ||
+      (t.lastUsed !== null && options.now - t.lastUsed < (options.pinRecentMs ?? RECENT_MS));
     if (fits || pinned) {
       kept++;
       bytes += size;

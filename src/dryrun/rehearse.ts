@@ -52,7 +52,8 @@ export async function rehearse(ws: Workspace, state: RepoState, files: InputFile
   const engine = await ws.scratchEngine(state.view.loaded);
   const baseline = await resolveBaseline(ws, state);
   const changes = await indexChanges(baseline);
-  const explain: Explain = (facts) => explainFailure(facts, changes);
+  const explain: Explain = (facts) =>
+    explainFailure(facts, changes) ?? privilegeNote(facts.sqlstate, engine.kind);
   const linting = lintMigrations(files, {
     assumeInTransaction: state.config.migrations.transaction === "per-file",
   });
@@ -173,4 +174,10 @@ async function execute(
     runCommitting(s, files, transaction, explain, probe),
   );
   return { runs, template, mode: "disposable", mainFailure: null };
+}
+
+/** 42501 on the scratch server: the role is unprivileged by design, so a migration cannot leave its clone. */
+function privilegeNote(sqlstate: string, kind: ScratchEngine["kind"]): string | null {
+  if (sqlstate !== "42501" || kind !== "postgres") return null;
+  return "dry runs run as an unprivileged role on purpose (no superuser, no server programs or files, no untrusted extensions), so a migration cannot reach outside its clone; if production's migrator really needs this privilege, make it a reviewed step, and put it in scratch.prelude for rehearsals";
 }
