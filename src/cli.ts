@@ -70,9 +70,24 @@ function parse(argv: string[]) {
   });
 }
 
+/**
+ * A reader that stops early (`mai-gate leases | head`) closes the pipe: stop quietly with the status
+ * a shell gives a program killed by SIGPIPE, as other command-line tools do, not with a stack trace.
+ * `serve` is left alone: its stdout is the MCP channel, and the server closes when its client goes.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") throw err;
+      process.exit(141);
+    });
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv);
   const [command, ...rest] = positionals;
+  if (command !== "serve") quietOnClosedPipe();
   if (values.version) {
     out(VERSION);
     return 0;

@@ -85,7 +85,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       });
       return void res.end();
     }
-    const who = options.tokens.identify(presentedToken(req.headers));
+    const who = options.tokens.identify(presentedToken(req.headers, { cookie: url.pathname === "/" }));
     if (!who) return unauthorized(res);
     if (url.pathname === "/") return statusPage(res);
     if (url.pathname !== "/mcp") return send(res, 404, { error: "not found: use /mcp, / or /healthz" });

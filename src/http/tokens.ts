@@ -81,13 +81,18 @@ export class TokenBook {
   }
 }
 
-/** The bearer token of a request: `Authorization: Bearer …`, else the status page's cookie. */
-export function presentedToken(headers: {
-  authorization?: string | undefined;
-  cookie?: string | undefined;
-}): string | null {
+/**
+ * The token a request presents. `Authorization: Bearer …` serves every endpoint; the status page's
+ * cookie (set by `/?token=`) is accepted only where `cookie: true` — the page itself — so a token
+ * pasted into a browser once never authorizes `/mcp` calls from that browser.
+ */
+export function presentedToken(
+  headers: { authorization?: string | undefined; cookie?: string | undefined },
+  options: { cookie: boolean },
+): string | null {
   const auth = headers.authorization;
   if (auth?.startsWith("Bearer ")) return auth.slice(7).trim() || null;
+  if (!options.cookie) return null;
   const cookie = headers.cookie
     ?.split(";")
     .map((c) => c.trim())

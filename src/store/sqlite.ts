@@ -1,5 +1,6 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { errorMessage, StateError } from "../errors.js";
 import { type LeaseRecord, leaseFromRow } from "./rows.js";
@@ -21,7 +22,11 @@ import type {
 
 type Db = Database.Database;
 
-/** SQLite state: WAL, a busy timeout, and every decision in a `BEGIN IMMEDIATE` transaction. */
+/**
+ * SQLite state: WAL, a busy timeout, and every decision in a `BEGIN IMMEDIATE` transaction. A state
+ * file this process may only read (a read-only mount, another user's file) still opens, read-only,
+ * so listings work; every write then fails with a `StateError` that says why.
+ */
 export function openSqliteStore(path: string, options: { busyTimeoutMs?: number } = {}): StateStore {
   const busyTimeoutMs = options.busyTimeoutMs ?? 15_000;
   try {
@@ -42,11 +47,110 @@ export function openSqliteStore(path: string, options: { busyTimeoutMs?: number 
     return new SqliteStore(db, path);
   } catch (err) {
     if (err instanceof StateError) throw err;
-    throw new StateError(`cannot open the state database ${path}: ${errorMessage(err)}`, {
-      hint: "Check that the directory is writable, or set MAI_GATE_STATE to another path.",
+    if (isReadOnly(err) && existsSync(path)) return openReadOnly(path, busyTimeoutMs);
+    throw sqliteFailure(`cannot open the state database ${path}`, path, err);
+  }
+}
+
+/**
+ * The state file as it is, for reading; its schema must be this code's (it cannot be migrated). A
+ * WAL file on a read-only mount cannot be read in place (SQLite needs its `-shm` file): then a copy
+ * in a temporary directory is read, and removed when the store closes.
+ */
+function openReadOnly(path: string, busyTimeoutMs: number): StateStore {
+  let db: Db | null = null;
+  let copy: string | null = null;
+  try {
+    try {
+      db = readOnlyAt(path, busyTimeoutMs);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== "SQLITE_CANTOPEN") throw err;
+      copy = mkdtempSync(join(tmpdir(), "mai-gate-state-"));
+      for (const suffix of ["", "-wal"]) {
+        if (existsSync(path + suffix)) copyFileSync(path + suffix, join(copy, `state.db${suffix}`));
+      }
+      db = readOnlyAt(join(copy, "state.db"), busyTimeoutMs);
+    }
+    const row = db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as { v: number | null };
+    const latest = SQLITE_SCHEMA.at(-1)?.version ?? 0;
+    if ((row.v ?? 0) !== latest) {
+      throw new StateError(
+        `the state database ${path} is read-only here and has schema ${row.v ?? 0}; this mai-gate needs ${latest}`,
+        {
+          hint: "Open it once with write access (any mai-gate command) so its schema is brought up to date.",
+        },
+      );
+    }
+    const cleanup = copy;
+    return new SqliteStore(db, path, () => {
+      if (cleanup) rmSync(cleanup, { recursive: true, force: true });
+    });
+  } catch (err) {
+    db?.close();
+    if (copy) rmSync(copy, { recursive: true, force: true });
+    if (err instanceof StateError) throw err;
+    throw sqliteFailure(`cannot open the state database ${path}`, path, err);
+  }
+}
+
+function readOnlyAt(path: string, busyTimeoutMs: number): Db {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    db.prepare("SELECT 1 FROM schema_migrations LIMIT 1").get();
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function isReadOnly(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && (code.startsWith("SQLITE_READONLY") || code === "SQLITE_CANTOPEN");
+}
+
+/**
+ * A SQLite failure as a `StateError` that says what it means for the state file and what to do: a
+ * full disk, a damaged or foreign file, a file this process may not write, a directory it cannot use.
+ */
+export function sqliteFailure(what: string, path: string, err: unknown): StateError {
+  const code = String((err as { code?: unknown }).code ?? "");
+  const at = `${what}: ${errorMessage(err)}`;
+  if (code === "SQLITE_FULL" || code === "SQLITE_IOERR_WRITE" || code === "SQLITE_IOERR_SHMSIZE") {
+    return new StateError(`${what}: the disk holding ${path} is full (${code})`, {
+      hint: "Free space on that disk (nothing was written), or set MAI_GATE_STATE to a file on another disk.",
       cause: err,
     });
   }
+  if (code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB") {
+    return new StateError(`${what}: ${path} is damaged or not a mai-gate state database (${code})`, {
+      hint: `Move it aside (mv ${path} ${path}.damaged) and run again: a new state starts empty (leases and records are lost), or restore it from a backup.`,
+      cause: err,
+    });
+  }
+  if (code.startsWith("SQLITE_READONLY")) {
+    return new StateError(`${what}: ${path} is read-only for this process (${code})`, {
+      hint: "Listings work; reserving, releasing and recording need write access to the file and its directory (for the WAL files), or set MAI_GATE_STATE to a writable path.",
+      cause: err,
+    });
+  }
+  if (code === "SQLITE_CANTOPEN") {
+    return new StateError(`${what}: SQLite cannot open ${path} (${code})`, {
+      hint: "Check that its directory exists and is writable by this user, or set MAI_GATE_STATE to another path.",
+      cause: err,
+    });
+  }
+  if (code.startsWith("SQLITE_IOERR")) {
+    return new StateError(`${what}: a disk error on ${path} (${code})`, {
+      hint: "Check the disk (dmesg); then retry, or set MAI_GATE_STATE to a file on another disk.",
+      cause: err,
+    });
+  }
+  return new StateError(at, {
+    hint: "Retry the call; if it keeps failing, run `mai-gate leases` to inspect the state.",
+    cause: err,
+  });
 }
 
 /**
@@ -98,6 +202,7 @@ class SqliteStore implements StateStore {
   constructor(
     private readonly db: Db,
     readonly location: string,
+    private readonly onClose: () => void = () => undefined,
   ) {
     this.evidence = new SqliteEvidence(db, (at, e) => this.writeEvent(at, e));
     this.stmts = {
@@ -142,14 +247,16 @@ class SqliteStore implements StateStore {
       for (const e of plan.events ?? []) this.writeEvent(now, e);
       return plan.result;
     });
+    return this.guard("state transaction failed", () => run.immediate());
+  }
+
+  /** Runs one use of the database; its SQLite failures become `StateError`s saying what to do. */
+  private async guard<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
     try {
-      return run.immediate();
+      return await fn();
     } catch (err) {
-      if (err instanceof Error && !(err instanceof Database.SqliteError)) throw err;
-      throw new StateError(`state transaction failed: ${errorMessage(err)}`, {
-        hint: "Retry the call; if it keeps failing, run `mai-gate leases` to inspect the state.",
-        cause: err,
-      });
+      if (!(err instanceof Database.SqliteError)) throw err;
+      throw sqliteFailure(what, this.location, err);
     }
   }
 
@@ -167,18 +274,25 @@ class SqliteStore implements StateStore {
     }
     const sql = `SELECT * FROM leases ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY created_at DESC, version DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...params, options.limit) as LeaseRecord[]).map(leaseFromRow);
+    return this.guard("cannot list leases", () =>
+      (this.db.prepare(sql).all(...params, options.limit) as LeaseRecord[]).map(leaseFromRow),
+    );
   }
 
   async getShared(key: string): Promise<{ value: string; at: number } | null> {
-    const row = this.stmts.getMeta.get(`shared:${key}`) as { value: string } | undefined;
+    const row = await this.guard(
+      "cannot read the state",
+      () => this.stmts.getMeta.get(`shared:${key}`) as { value: string } | undefined,
+    );
     if (!row) return null;
     const { at, value } = JSON.parse(row.value) as { at: number; value: string };
     return { at, value };
   }
 
   async setShared(key: string, value: string, at: number): Promise<void> {
-    this.stmts.setMeta.run(`shared:${key}`, JSON.stringify({ at, value }));
+    await this.guard("cannot write the state", () =>
+      this.stmts.setMeta.run(`shared:${key}`, JSON.stringify({ at, value })),
+    );
   }
 
   async claimInterval(key: string, intervalMs: number, now: number): Promise<boolean> {
@@ -188,56 +302,59 @@ class SqliteStore implements StateStore {
       this.stmts.setMeta.run(key, String(now));
       return true;
     });
-    return run.immediate();
+    return this.guard("cannot write the state", () => run.immediate());
   }
 
   async events(options: { limit: number; subject?: string }): Promise<EventRow[]> {
-    const rows = (
+    const rows = (await this.guard("cannot read events", () =>
       options.subject
         ? this.db
             .prepare("SELECT * FROM events WHERE subject = ? ORDER BY id DESC LIMIT ?")
             .all(options.subject, options.limit)
-        : this.db.prepare("SELECT * FROM events ORDER BY id DESC LIMIT ?").all(options.limit)
-    ) as (Omit<EventRow, "detail"> & { detail: string | null })[];
+        : this.db.prepare("SELECT * FROM events ORDER BY id DESC LIMIT ?").all(options.limit),
+    )) as (Omit<EventRow, "detail"> & { detail: string | null })[];
     return rows.map((r) => ({ ...r, detail: r.detail === null ? undefined : JSON.parse(r.detail) }));
   }
 
   recordDryRun(records: DryRunRecord[], event: EventInput): Promise<void> {
-    return this.evidence.recordDryRun(records, event);
+    return this.guard("cannot record the dry run", () => this.evidence.recordDryRun(records, event));
   }
 
   dryRuns(query: DryRunQuery): Promise<DryRunRecord[]> {
-    return this.evidence.dryRuns(query);
+    return this.guard("cannot read dry runs", () => this.evidence.dryRuns(query));
   }
 
   saveSuiteRun(run: SuiteRunRecord, event?: EventInput): Promise<void> {
-    return this.evidence.saveSuiteRun(run, event);
+    return this.guard("cannot record the suite run", () => this.evidence.saveSuiteRun(run, event));
   }
 
   suiteRuns(query: SuiteRunQuery): Promise<SuiteRunRecord[]> {
-    return this.evidence.suiteRuns(query);
+    return this.guard("cannot read suite runs", () => this.evidence.suiteRuns(query));
   }
 
   saveCompletion(completion: CompletionRecord, event: EventInput): Promise<void> {
-    return this.evidence.saveCompletion(completion, event);
+    return this.guard("cannot record the completion", () => this.evidence.saveCompletion(completion, event));
   }
 
   completions(query: { worker?: string; head?: string; limit: number }): Promise<CompletionRecord[]> {
-    return this.evidence.completions(query);
+    return this.guard("cannot read completions", () => this.evidence.completions(query));
   }
 
   interruptSuiteRuns(isAlive: (pid: number, host: string | null) => boolean, now: number): Promise<string[]> {
-    return this.evidence.interruptSuiteRuns(isAlive, now);
+    return this.guard("cannot mark interrupted suite runs", () =>
+      this.evidence.interruptSuiteRuns(isAlive, now),
+    );
   }
 
   async schemaVersion(): Promise<number> {
-    const row = this.db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as {
-      v: number | null;
-    };
+    const row = (await this.guard("cannot read the schema version", () =>
+      this.db.prepare("SELECT max(version) AS v FROM schema_migrations").get(),
+    )) as { v: number | null };
     return row.v ?? 0;
   }
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+    this.onClose();
   }
 }

@@ -171,6 +171,29 @@ describe("serve --http: bearer tokens, roles, 50 concurrent clients, the status 
     }
   });
 
+  it("the status page's cookie (from /?token=) opens the page and never authorizes /mcp", async () => {
+    const login = await fetch(`${server.url}/?token=${HEAD}`, { redirect: "manual" });
+    expect(login.status).toBe(303);
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    expect(cookie).toBe(`mai_gate_token=${HEAD}`);
+    const page = await fetch(`${server.url}/`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    const before = await leaseCount();
+    const body = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "list_slot_leases", arguments: {} },
+    });
+    const mcp = await fetch(`${server.url}/mcp`, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", cookie },
+    });
+    expect(mcp.status).toBe(401);
+    expect(await leaseCount()).toBe(before);
+  });
+
   it("shutting down lets an in-flight call finish, records a running suite job as interrupted, and a restart keeps every lease", async () => {
     const w = await httpClient(server.url, workerToken(9));
     const started = await w.call("run_pre_push_suite", { wait_seconds: 0.2 });

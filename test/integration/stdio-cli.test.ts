@@ -96,4 +96,18 @@ describe("the built CLI", () => {
       expect(r.stderr, args.join(" ")).toMatch(/^mai-gate: /);
     }
   });
+
+  it("piped into a reader that stops early, it exits quietly (SIGPIPE's 141), with no stack trace", async () => {
+    // `true` exits without reading long before node has started: the first write meets a closed pipe.
+    const r = await execa(
+      "bash",
+      ["-c", `"$0" "$1" --help | true; echo "status=\${PIPESTATUS[0]}" >&2`, process.execPath, CLI],
+      {
+        reject: false,
+      },
+    );
+    expect(r.stderr).toContain("status=141");
+    expect(r.stderr).not.toContain("EPIPE");
+    expect(r.stderr).not.toContain("at ");
+  });
 });
