@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { compilePattern, groupNames } from "../migrations/pattern.js";
 
 /**
  * The shape of `mai-gate.yaml`. The keys are the public interface (see DESIGN.md, Configuration);
@@ -59,10 +60,15 @@ export const migrationsSchema = z
       ctx.addIssue({ code: "custom", path: ["template"], message: "required when layout is custom" });
     }
     if (m.pattern) {
-      try {
-        const re = new RegExp(m.pattern);
-        const groups = /\(\?<(\w+)>/g;
-        const names = new Set([...m.pattern.matchAll(groups)].map((g) => g[1]));
+      const compiled = compilePattern(m.pattern);
+      if (!compiled.ok) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["pattern"],
+          message: `not a pattern the linear-time engine (RE2) accepts: ${compiled.reason}; backreferences and lookaround are not supported`,
+        });
+      } else {
+        const names = groupNames(compiled.re);
         if (!names.has("version") || !names.has("name")) {
           ctx.addIssue({
             code: "custom",
@@ -70,13 +76,6 @@ export const migrationsSchema = z
             message: "needs named groups (?<version>…) and (?<name>…)",
           });
         }
-        void re;
-      } catch (err) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["pattern"],
-          message: `not a valid regular expression: ${String(err)}`,
-        });
       }
     }
     if (m.template && (!m.template.includes("{version}") || !m.template.includes("{name}"))) {
