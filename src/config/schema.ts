@@ -6,6 +6,11 @@ import { compilePattern, groupNames } from "../migrations/pattern.js";
  * every object is strict so a misspelt key is an error that names it, not a silent default.
  */
 
+/** A plain PostgreSQL identifier: what `quoteTable` accepts, within NAMEDATALEN (63 bytes). */
+const IDENTIFIER = "[A-Za-z_][A-Za-z0-9_$]{0,62}";
+/** `table` or `schema.table`, each part a plain identifier. */
+export const HISTORY_TABLE = new RegExp(`^${IDENTIFIER}(?:\\.${IDENTIFIER})?$`);
+
 const historyFormat = z
   .enum(["rows", "golang-migrate", "goose", "flyway"])
   .describe("how the app's migrator records applied migrations");
@@ -34,7 +39,14 @@ export const migrationsSchema = z
       .max(20)
       .optional()
       .describe("zero-pad new versions to this many digits; default: as main's files are padded"),
-    history_table: z.string().optional().describe("production's history table, schema-qualified"),
+    history_table: z
+      .string()
+      .regex(
+        HISTORY_TABLE,
+        "must be a table name or schema.table, each part [A-Za-z_][A-Za-z0-9_$]* of at most 63 characters (no quotes, no SQL)",
+      )
+      .optional()
+      .describe("production's history table, schema-qualified"),
     history_format: historyFormat.default("rows"),
     ordering: z
       .enum(["set", "strict"])
