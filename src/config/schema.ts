@@ -26,7 +26,7 @@ export const migrationsSchema = z
       .string()
       .optional()
       .describe(
-        "custom layout: a regular expression with named groups `version`, `name` and optional `direction`",
+        "custom layout: a regular expression (RE2 syntax, matched in linear time: no backreferences or lookaround) with named groups `version`, `name` and optional `direction`",
       ),
     template: z
       .string()
@@ -46,7 +46,7 @@ export const migrationsSchema = z
         "must be a table name or schema.table, each part [A-Za-z_][A-Za-z0-9_$]* of at most 63 characters (no quotes, no SQL)",
       )
       .optional()
-      .describe("production's history table, schema-qualified"),
+      .describe("production's history table: `table` or `schema.table`, plain identifiers"),
     history_format: historyFormat.default("rows"),
     ordering: z
       .enum(["set", "strict"])
