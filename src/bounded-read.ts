@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
 import { type FileHandle, open, realpath, stat } from "node:fs/promises";
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute, relative, sep } from "node:path";
 
 /** Why a file was not read; callers turn it into their own domain error. */
 export type ReadRefusalReason =
@@ -60,17 +60,17 @@ export async function readBoundedText(path: string, options: BoundedReadOptions)
 }
 
 async function read(path: string, options: BoundedReadOptions): Promise<string> {
+  const root = options.within === undefined ? null : await realpath(options.within);
+  const outside = () =>
+    new ReadRefusal("outside", `it lies outside ${root} once symlinks and .. are resolved`);
   const real = await realpath(path).catch((err: NodeJS.ErrnoException) => {
+    // Whether a file outside the root exists is not said either.
+    if (root !== null && !inside(options.within!, path) && !inside(root, path)) throw outside();
     throw err.code === "ENOENT"
       ? new ReadRefusal("missing", "no such file", { cause: err })
       : new ReadRefusal("unreadable", `cannot resolve it: ${err.code ?? err.message}`, { cause: err });
   });
-  if (options.within !== undefined) {
-    const root = await realpath(options.within);
-    const rel = relative(root, real);
-    if (rel === "" || rel.startsWith("..") || isAbsolute(rel))
-      throw new ReadRefusal("outside", `it lies outside ${root} once symlinks and .. are resolved`);
-  }
+  if (root !== null && !inside(root, real)) throw outside();
   checkShape(await stat(real), options.maxBytes);
   let handle: FileHandle;
   try {
@@ -97,6 +97,12 @@ async function read(path: string, options: BoundedReadOptions): Promise<string> 
   } finally {
     await handle.close();
   }
+}
+
+/** Whether `path` lies strictly inside the directory `root`. */
+function inside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
 function checkShape(s: { isFile(): boolean; isDirectory(): boolean; size: number }, maxBytes: number) {

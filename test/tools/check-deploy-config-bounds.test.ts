@@ -77,6 +77,8 @@ describe("check_deploy_config reads only bounded, regular files inside the check
       join(outside, "stack.yaml"),
       relative(root, join(outside, "stack.yaml")),
       "linked.yaml",
+      // Whether a file exists outside is not said either.
+      relative(root, join(outside, "absent.yaml")),
     ]) {
       const result = await c.call("check_deploy_config", { file });
       expect(result.isError, file).toBe(true);
