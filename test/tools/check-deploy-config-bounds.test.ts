@@ -123,4 +123,34 @@ describe("check_deploy_config reads only bounded, regular files inside the check
     const dir = await c.call("check_deploy_config", {});
     expect(textOf(dir)).toContain("deploy.compose names deploy, which is a tree on origin/main, not a file");
   });
+
+  it("main's mai-gate.yaml over 256 KiB or an alias bomb is a config error naming it, not [internal]", async () => {
+    await sandbox.commitToMain(
+      { "mai-gate.yaml": `migrations: { dir: db/migrations }\n# ${"x".repeat(300 * 1024)}\n` },
+      "a huge config",
+    );
+    await sandbox.fetchHost();
+    const big = await c.call("check_deploy_config", {});
+    expect(big.isError).toBe(true);
+    expect(textOf(big)).toMatch(/mai-gate\.yaml on origin\/main is \d+ bytes, over the limit of 256 KiB/);
+
+    const levels = "abcdefgh".split("");
+    const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < levels.length; i++)
+      bomb.push(
+        `${levels[i]}: &${levels[i]} [${Array(9)
+          .fill(`*${levels[i - 1]}`)
+          .join(",")}]`,
+      );
+    await sandbox.commitToMain(
+      { "mai-gate.yaml": `${bomb.join("\n")}\nmigrations: { dir: db/migrations }\n` },
+      "an alias bomb",
+    );
+    await sandbox.fetchHost();
+    const expanded = await c.call("check_deploy_config", {});
+    expect(expanded.isError).toBe(true);
+    expect(textOf(expanded)).toMatch(/mai-gate\.yaml on origin\/main \(\w+\) cannot be expanded/);
+    expect(textOf(expanded)).toContain("more than 100 alias expansions");
+    expect(textOf(expanded)).not.toMatch(/\[internal\]|Unexpected error/);
+  });
 });
