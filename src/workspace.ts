@@ -1,8 +1,10 @@
 import { hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import { formatBytes } from "./bounded-read.js";
 import { type Clock, systemClock } from "./clock.js";
 import {
   CONFIG_FILE,
+  CONFIG_MAX_BYTES,
   type LoadedConfig,
   loadConfigFile,
   MAIN_CANDIDATES,
@@ -12,7 +14,14 @@ import type { ScratchEngine } from "./dryrun/engine.js";
 import { ConfigError } from "./errors.js";
 import { readBlobs } from "./git/blobs.js";
 import { createGit, type Git } from "./git/git.js";
-import { type RefSnapshot, type RepoInfo, readRefs, repoInfo, showFile } from "./git/repo.js";
+import {
+  type RefSnapshot,
+  type RepoInfo,
+  readRefs,
+  repoInfo,
+  showFile,
+  showFileBounded,
+} from "./git/repo.js";
 import { DirScanner, type TreeEntry } from "./git/tree-scan.js";
 import { type Identity, type Role, resolveIdentity, workerOfBranch } from "./identity.js";
 import { type Logger, silentLogger } from "./log.js";
@@ -129,9 +138,18 @@ export class Workspace {
       const sha = refs.refs.get(ref)!;
       const key = `${ref}@${sha}`;
       if (this.configCache?.key === key) return this.configCache.loaded;
-      const text = await showFile(this.git, sha, CONFIG_FILE);
-      if (text === null) continue;
-      const loaded = parseConfig(text, this.env, { kind: "git", ref, sha });
+      const shown = await showFileBounded(this.git, sha, CONFIG_FILE, CONFIG_MAX_BYTES, 10_000);
+      if (!shown.ok && shown.reason === "missing") continue;
+      if (!shown.ok) {
+        throw new ConfigError(
+          "",
+          shown.reason === "too_large"
+            ? `${CONFIG_FILE} on ${ref} is ${shown.size} bytes, over the limit of ${formatBytes(CONFIG_MAX_BYTES)}`
+            : `${CONFIG_FILE} on ${ref} is a ${shown.type}, not a file`,
+          { hint: `Commit a ${CONFIG_FILE} of a few KiB to main (see examples/mai-gate.yaml).` },
+        );
+      }
+      const loaded = parseConfig(shown.text, this.env, { kind: "git", ref, sha });
       const distrust = named ? await this.mainDisagrees(refs, named) : null;
       const marked = distrust ? { ...loaded, distrust } : loaded;
       this.configCache = { key, loaded: marked };

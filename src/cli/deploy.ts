@@ -25,7 +25,7 @@ export async function doctorDeployCommand(
   file: string | undefined,
   options: { json: boolean },
 ): Promise<number> {
-  const result = await checkDeployConfig(ws, { file });
+  const result = await checkDeployConfig(ws, { file, anywhere: true });
   if (options.json) json(deployConfigTool.toOutput(result));
   else out(deployConfigTool.toText(result));
   return result.safe ? 0 : 1;

@@ -1,11 +1,18 @@
-import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
+import { formatBytes, ReadRefusal, readBoundedText } from "../bounded-read.js";
 import { ConfigError } from "../errors.js";
 import { type EnvRef, resolveEnvRefs } from "./env-refs.js";
 import { type Config, configSchema } from "./schema.js";
 
 export const CONFIG_FILE = "mai-gate.yaml";
+
+/** A config file bigger than this is refused: real ones are a few KiB. */
+export const CONFIG_MAX_BYTES = 256 * 1024;
+/** YAML aliases expanded per file at most: a "billion laughs" file is refused, not expanded. */
+export const CONFIG_MAX_ALIASES = 100;
+/** Reading a config file takes at most this long. */
+const CONFIG_READ_TIMEOUT_MS = 5000;
 
 export type ConfigSource = { kind: "file"; path: string } | { kind: "git"; ref: string; sha: string };
 
@@ -23,6 +30,16 @@ export function parseConfig(
   env: Record<string, string | undefined>,
   source: ConfigSource,
 ): LoadedConfig {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > CONFIG_MAX_BYTES) {
+    throw new ConfigError(
+      "",
+      `${describeSource(source)} is ${bytes} bytes, over the limit of ${formatBytes(CONFIG_MAX_BYTES)}`,
+      {
+        hint: "A mai-gate.yaml needs a few KiB: point --config at the right file or trim it.",
+      },
+    );
+  }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
@@ -35,7 +52,20 @@ export function parseConfig(
       },
     );
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: CONFIG_MAX_ALIASES });
+  } catch (err) {
+    // yaml throws a ReferenceError when aliases expand past maxAliasCount (an alias bomb).
+    throw new ConfigError(
+      "",
+      `${describeSource(source)} cannot be expanded: ${(err as Error).message} (more than ${CONFIG_MAX_ALIASES} alias expansions)`,
+      {
+        hint: `Write the values out instead of nesting YAML aliases (&anchor / *alias) in ${describeSource(source)}.`,
+        cause: err,
+      },
+    );
+  }
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError("", "must be a mapping of keys (see the config reference in the README)", {
       hint: `Fix ${describeSource(source)}.`,
@@ -77,10 +107,12 @@ export async function loadConfigFile(
 ): Promise<LoadedConfig> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readBoundedText(path, { maxBytes: CONFIG_MAX_BYTES, timeoutMs: CONFIG_READ_TIMEOUT_MS });
   } catch (err) {
-    throw new ConfigError("", `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
-      hint: "Pass an existing file with --config, or drop --config to read mai-gate.yaml from main.",
+    const why =
+      err instanceof ReadRefusal ? err.message : ((err as NodeJS.ErrnoException).code ?? String(err));
+    throw new ConfigError("", `cannot read ${path}: ${why}`, {
+      hint: "Pass an existing regular file with --config, or drop --config to read mai-gate.yaml from main.",
       cause: err,
     });
   }

@@ -1,9 +1,15 @@
 import { z } from "zod";
+import { compilePattern, groupNames } from "../migrations/pattern.js";
 
 /**
  * The shape of `mai-gate.yaml`. The keys are the public interface (see DESIGN.md, Configuration);
  * every object is strict so a misspelt key is an error that names it, not a silent default.
  */
+
+/** A plain PostgreSQL identifier: what `quoteTable` accepts, within NAMEDATALEN (63 bytes). */
+const IDENTIFIER = "[A-Za-z_][A-Za-z0-9_$]{0,62}";
+/** `table` or `schema.table`, each part a plain identifier. */
+export const HISTORY_TABLE = new RegExp(`^${IDENTIFIER}(?:\\.${IDENTIFIER})?$`);
 
 const historyFormat = z
   .enum(["rows", "golang-migrate", "goose", "flyway"])
@@ -20,7 +26,7 @@ export const migrationsSchema = z
       .string()
       .optional()
       .describe(
-        "custom layout: a regular expression with named groups `version`, `name` and optional `direction`",
+        "custom layout: a regular expression (RE2 syntax, matched in linear time: no backreferences or lookaround) with named groups `version`, `name` and optional `direction`",
       ),
     template: z
       .string()
@@ -33,7 +39,14 @@ export const migrationsSchema = z
       .max(20)
       .optional()
       .describe("zero-pad new versions to this many digits; default: as main's files are padded"),
-    history_table: z.string().optional().describe("production's history table, schema-qualified"),
+    history_table: z
+      .string()
+      .regex(
+        HISTORY_TABLE,
+        "must be a table name or schema.table, each part [A-Za-z_][A-Za-z0-9_$]* of at most 63 characters (no quotes, no SQL)",
+      )
+      .optional()
+      .describe("production's history table: `table` or `schema.table`, plain identifiers"),
     history_format: historyFormat.default("rows"),
     ordering: z
       .enum(["set", "strict"])
@@ -59,10 +72,15 @@ export const migrationsSchema = z
       ctx.addIssue({ code: "custom", path: ["template"], message: "required when layout is custom" });
     }
     if (m.pattern) {
-      try {
-        const re = new RegExp(m.pattern);
-        const groups = /\(\?<(\w+)>/g;
-        const names = new Set([...m.pattern.matchAll(groups)].map((g) => g[1]));
+      const compiled = compilePattern(m.pattern);
+      if (!compiled.ok) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["pattern"],
+          message: `not a pattern the linear-time engine (RE2) accepts: ${compiled.reason}; backreferences and lookaround are not supported`,
+        });
+      } else {
+        const names = groupNames(compiled.re);
         if (!names.has("version") || !names.has("name")) {
           ctx.addIssue({
             code: "custom",
@@ -70,13 +88,6 @@ export const migrationsSchema = z
             message: "needs named groups (?<version>…) and (?<name>…)",
           });
         }
-        void re;
-      } catch (err) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["pattern"],
-          message: `not a valid regular expression: ${String(err)}`,
-        });
       }
     }
     if (m.template && (!m.template.includes("{version}") || !m.template.includes("{name}"))) {

@@ -1,14 +1,19 @@
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { formatBytes, ReadRefusal, readBoundedText } from "../bounded-read.js";
 import { SourceError } from "../deploy/errors.js";
 import { InputError, MaiGateError } from "../errors.js";
-import { showFile } from "../git/repo.js";
+import { showFileBounded } from "../git/repo.js";
 import type { View, Workspace } from "../workspace.js";
 import { checkComposeText } from "./compose.js";
 import { checkDokploySwarm, fetchDokployApplication } from "./dokploy.js";
 import { DeployConfigError } from "./errors.js";
 import { SAFE_VERDICT } from "./rules.js";
 import type { DeployCheck } from "./types.js";
+
+/** A compose / stack file bigger than this is refused: real ones are a few KiB. */
+export const COMPOSE_MAX_BYTES = 1024 * 1024;
+/** Reading the file (from the checkout or from main) takes at most this long. */
+export const COMPOSE_READ_TIMEOUT_MS = 5000;
 
 export interface DeployConfigResult {
   /** Every check that ran: the compose file, Dokploy's Swarm settings. */
@@ -27,14 +32,18 @@ export interface DeployConfigResult {
  */
 export async function checkDeployConfig(
   ws: Workspace,
-  input: { file?: string | undefined } = {},
+  input: {
+    file?: string | undefined;
+    /** The CLI run by a person: a file anywhere on the host (still regular, bounded); tools read only the checkout. */
+    anywhere?: boolean;
+  } = {},
 ): Promise<DeployConfigResult> {
   const view = await viewUnlessOnlyAFile(ws, input.file);
   const deploy = view?.loaded.config.deploy ?? { timeout_ms: 3000, cache_seconds: 5 };
   const migrateCommands = deploy.migrate_command ? [deploy.migrate_command] : [];
   const checks: DeployCheck[] = [];
   const errors: DeployConfigResult["errors"] = [];
-  const compose = await composeText(ws, view, input.file);
+  const compose = await composeText(ws, view, input.file, input.anywhere ?? false);
   if (compose) checks.push(checkFile(compose.text, compose.label, migrateCommands));
   if (deploy.dokploy) {
     const d = deploy.dokploy;
@@ -91,23 +100,53 @@ async function composeText(
   ws: Workspace,
   view: View | null,
   file: string | undefined,
+  anywhere: boolean,
 ): Promise<{ text: string; label: string } | null> {
-  if (file) {
-    const path = resolve(ws.cwd, file);
-    const text = await readFile(path, "utf8").catch(() => null);
-    if (text === null)
-      throw new InputError(`cannot read ${file}`, "Pass the path of the compose / stack file.");
-    return { text, label: file };
-  }
+  if (file) return { text: await readNamedFile(ws, file, anywhere), label: file };
   const configured = view?.loaded.config.deploy.compose;
   if (!view || !configured) return null;
   const ref = view.loaded.config.main_branch;
   const sha = view.refs.refs.get(ref) ?? ref;
-  const text = await showFile(ws.git, sha, configured);
-  if (text === null)
+  const shown = await showFileBounded(ws.git, sha, configured, COMPOSE_MAX_BYTES, COMPOSE_READ_TIMEOUT_MS);
+  if (shown.ok) return { text: shown.text, label: configured };
+  const fix = "Commit the stack file to main or fix deploy.compose.";
+  if (shown.reason === "too_large")
     throw new InputError(
-      `deploy.compose names ${configured}, which is not on ${ref}`,
-      "Commit the stack file to main or fix deploy.compose.",
+      `deploy.compose names ${configured}, which is ${shown.size} bytes on ${ref}, over the limit of ${formatBytes(COMPOSE_MAX_BYTES)}`,
+      fix,
     );
-  return { text, label: configured };
+  if (shown.reason === "not_a_file")
+    throw new InputError(
+      `deploy.compose names ${configured}, which is a ${shown.type} on ${ref}, not a file`,
+      fix,
+    );
+  throw new InputError(`deploy.compose names ${configured}, which is not on ${ref}`, fix);
+}
+
+/**
+ * A file named by the caller, read only when it is a regular file of at most COMPOSE_MAX_BYTES, within
+ * COMPOSE_READ_TIMEOUT_MS, and (unless `anywhere`) inside the checkout, every symlink and `..`
+ * resolved: a FIFO cannot hang the server and nothing outside the repository is read, let alone shown.
+ */
+async function readNamedFile(ws: Workspace, file: string, anywhere: boolean): Promise<string> {
+  const root = await ws
+    .repo()
+    .then((r) => r.root)
+    .catch(() => ws.cwd);
+  try {
+    return await readBoundedText(resolve(ws.cwd, file), {
+      maxBytes: COMPOSE_MAX_BYTES,
+      timeoutMs: COMPOSE_READ_TIMEOUT_MS,
+      ...(anywhere ? {} : { within: root }),
+    });
+  } catch (err) {
+    if (!(err instanceof ReadRefusal)) throw err;
+    const hint =
+      err.reason === "outside"
+        ? `Pass the path of a compose / stack file inside ${root} (relative to it, or committed on main as deploy.compose).`
+        : err.reason === "too_large"
+          ? `Pass the compose / stack file itself; it must be at most ${formatBytes(COMPOSE_MAX_BYTES)}.`
+          : "Pass the path of a regular compose / stack file in this checkout.";
+    throw new InputError(`cannot read ${file}: ${err.message}`, hint);
+  }
 }

@@ -70,6 +70,42 @@ export async function showFile(git: Git, ref: string, path: string): Promise<str
   return r.ok ? r.stdout : null;
 }
 
+/** A file read from a commit within limits: its text, or why it was not read. */
+export type BoundedShow =
+  | { ok: true; text: string }
+  | { ok: false; reason: "missing" }
+  | { ok: false; reason: "not_a_file"; type: string }
+  | { ok: false; reason: "too_large"; size: number };
+
+/**
+ * The text of `path` at `ref`, read only when it is a file (a blob) of at most `maxBytes`: its
+ * type and size are asked first, so a huge blob is never read.
+ */
+export async function showFileBounded(
+  git: Git,
+  ref: string,
+  path: string,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<BoundedShow> {
+  const spec = `${ref}:${path}`;
+  if (spec.includes("\n")) return { ok: false, reason: "missing" };
+  const check = await git.run(["cat-file", "--batch-check=%(objecttype) %(objectsize)"], {
+    input: `${spec}\n`,
+    timeoutMs,
+  });
+  if (!check.ok) throw new GitError(`git cat-file failed: ${check.stderr.trim()}`);
+  // `<type> <size>`, or `<spec> missing` (or `ambiguous`) when there is no such object.
+  const found = /^([a-z]+) (\d+)$/.exec(check.stdout.trim());
+  if (!found) return { ok: false, reason: "missing" };
+  const [, type = "", size = "0"] = found;
+  if (type !== "blob") return { ok: false, reason: "not_a_file", type };
+  if (Number(size) > maxBytes) return { ok: false, reason: "too_large", size: Number(size) };
+  const r = await git.run(["cat-file", "blob", spec], { timeoutMs });
+  if (!r.ok) throw new GitError(`git cat-file blob ${spec} failed: ${r.stderr.trim() || "timed out"}`);
+  return { ok: true, text: r.stdout };
+}
+
 export type FetchOutcome =
   | { status: "fetched"; remote: string; ms: number }
   | { status: "skipped"; reason: string }

@@ -1,8 +1,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
 import { z } from "zod";
+import { ReadRefusal, readBoundedText } from "../bounded-read.js";
 import { ConfigError } from "../errors.js";
+
+/** A tokens file bigger than this is refused: real ones are a few KiB. */
+export const TOKENS_MAX_BYTES = 256 * 1024;
 
 export const HTTP_ROLES = ["worker", "head", "tester", "viewer"] as const;
 export type HttpRole = (typeof HTTP_ROLES)[number];
@@ -43,12 +46,23 @@ export class TokenBook {
   private constructor(private readonly entries: Entry[]) {}
 
   static async load(path: string, env: Record<string, string | undefined>): Promise<TokenBook> {
+    let text: string;
+    try {
+      text = await readBoundedText(path, { maxBytes: TOKENS_MAX_BYTES, timeoutMs: 5000 });
+    } catch (err) {
+      const why = err instanceof ReadRefusal ? err.message : (err as Error).message;
+      throw new ConfigError("", `cannot read the tokens file ${path}: ${why}`, {
+        hint: "Pass --tokens FILE, a regular file with `tokens: [{ token, worker, role }]`.",
+        cause: err,
+      });
+    }
     let raw: unknown;
     try {
-      raw = parse(await readFile(path, "utf8"));
+      raw = parse(text, { maxAliasCount: 100 });
     } catch (err) {
-      throw new ConfigError("", `cannot read the tokens file ${path}: ${(err as Error).message}`, {
-        hint: "Pass --tokens FILE with `tokens: [{ token, worker, role }]`.",
+      throw new ConfigError("", `the tokens file ${path} is not valid YAML: ${(err as Error).message}`, {
+        hint: "Write the tokens file as `tokens: [{ token, worker, role }]`, without YAML aliases.",
+        cause: err,
       });
     }
     const parsed = fileSchema.safeParse(raw);

@@ -1,4 +1,5 @@
 import type { MigrationsConfig } from "../config/schema.js";
+import { matchGroups } from "./pattern.js";
 
 export type Direction = "up" | "down";
 
@@ -45,10 +46,10 @@ export function parseFileName(file: string, spec: LayoutSpec): ParseOutcome {
 
 function parseCustom(file: string, spec: LayoutSpec): ParseOutcome {
   const pattern = spec.pattern!;
-  const m = new RegExp(pattern).exec(file);
-  if (!m?.groups)
+  const groups = matchGroups(pattern, file);
+  if (!groups)
     return file.endsWith(".sql") ? unparseable(file, `does not match the pattern ${pattern}`, spec) : null;
-  const { version, name, direction } = m.groups;
+  const { version, name, direction } = groups;
   if (!version || !/^\d+$/.test(version)) return unparseable(file, "the version group is not a number", spec);
   const dir = direction?.toLowerCase();
   if (dir !== undefined && dir !== "up" && dir !== "down") {
