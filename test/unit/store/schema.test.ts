@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { StateError } from "../../../src/errors.js";
@@ -26,6 +27,36 @@ describe("PostgreSQL state schema", () => {
     expect(POSTGRES_SCHEMA.map((s) => [s.version, s.name])).toEqual(
       SQLITE_SCHEMA.map((s) => [s.version, s.name]),
     );
+  });
+
+  it("gives both stores the same tables and columns, in order, with the same nullability (one description, two dialects)", async () => {
+    const dsn = await backend.fresh();
+    const store = await openPostgresStore(dsn);
+    await store.close();
+    const onPostgres = await sql(
+      dsn,
+      `SELECT table_name AS t, column_name AS c, is_nullable = 'NO' AS required FROM information_schema.columns
+       WHERE table_schema = 'mai_gate' AND table_name <> 'schema_migrations' ORDER BY table_name, ordinal_position`,
+    );
+    const lite = new Database(":memory:");
+    for (const step of SQLITE_SCHEMA) lite.exec(step.sql);
+    const onSqlite = (
+      lite
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .all() as { name: string }[]
+    ).flatMap(({ name }) =>
+      (lite.pragma(`table_info(${name})`) as { name: string; notnull: number; pk: number }[]).map((col) => ({
+        t: name,
+        c: col.name,
+        // A primary key is never null on PostgreSQL; SQLite reports it as nullable unless said.
+        required: col.notnull === 1 || col.pk > 0,
+      })),
+    );
+    lite.close();
+    expect(onSqlite.length).toBeGreaterThan(50);
+    expect(onSqlite).toEqual(onPostgres.rows);
   });
 
   it("lets many stores open one fresh database at once", async () => {
