@@ -3,7 +3,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGitSandbox, type GitSandbox, numberedMigrations } from "../../src/sandbox/git-sandbox.js";
-import { PG_ADMIN } from "../helpers/pg.js";
+import { startCluster, type TestCluster } from "../helpers/cluster.js";
 import { spawnServer } from "../helpers/stdio.js";
 
 const DIR = "db/migrations";
@@ -22,11 +22,14 @@ async function reserveMany(server: Spawned, worker: string, n: number) {
 
 /**
  * Three hosts, simulated as three clones of one origin, each with its own worktree and its own
- * group of 16 server processes; one PostgreSQL state store between them.
+ * group of 16 server processes; one PostgreSQL state store between them, on a server of this
+ * file's own: 48 processes' pools need more connections than a shared server's default 100 leaves
+ * the other test files running beside this one.
  */
 describe("workers on several hosts share a PostgreSQL state store", () => {
   let sandbox: GitSandbox;
   let dsn: string;
+  let cluster: TestCluster;
   const dbName = `maigate_test_state_${randomBytes(4).toString("hex")}`;
   const hosts: string[] = [];
 
@@ -65,11 +68,12 @@ describe("workers on several hosts share a PostgreSQL state store", () => {
   };
 
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: PG_ADMIN });
+    cluster = await startCluster(["max_connections=300"]);
+    const admin = new pg.Client({ connectionString: cluster.adminDsn });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${dbName}`);
     await admin.end();
-    const url = new URL(PG_ADMIN);
+    const url = new URL(cluster.adminDsn);
     url.pathname = `/${dbName}`;
     dsn = url.toString();
     sandbox = await createGitSandbox({
@@ -85,11 +89,8 @@ describe("workers on several hosts share a PostgreSQL state store", () => {
     }
   });
   afterAll(async () => {
-    await sandbox.cleanup();
-    const admin = new pg.Client({ connectionString: PG_ADMIN });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await sandbox?.cleanup();
+    await cluster?.stop();
   });
 
   it("48 processes × 20 reservations on 3 hosts: no duplicate, no lost lease", async () => {
