@@ -1,5 +1,9 @@
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { errorMessage } from "../errors.js";
+import { sha256 } from "../hash.js";
 import { type Logger, silentLogger } from "../log.js";
 import {
   type ScratchEngine,
@@ -8,11 +12,15 @@ import {
   type TemplateOutcome,
   type TemplateSpec,
 } from "./engine.js";
+import { extensionSet, pgliteExtensions } from "./pglite-extensions.js";
+import type { SnapshotStore } from "./pglite-snapshots.js";
 
 /**
  * Scratch databases inside this process: templates and clones are PGlite instances, and a clone is
- * `template.clone()` (a copy of its data directory, ~0.6 s). Nothing outlives the process, so the
- * janitor has nothing to do. PGlite's query errors already carry pg's fields (`code`, `message`,
+ * `template.clone()` (a copy of its data directory, ~0.6 s). Templates are kept per set of loaded
+ * extensions (PGlite loads them at construction; a clone keeps its template's). With a snapshot
+ * store, each template built is saved as a data-directory snapshot and a later process starts from
+ * it instead of rebuilding; nothing else outlives the process, so the janitor has nothing to do. PGlite's query errors already carry pg's fields (`code`, `message`,
  * `detail`, `hint`, `position` as a string), so sessions pass them through unchanged.
  */
 
@@ -23,6 +31,13 @@ const LIMITATION =
   "Dry runs ran on embedded PGlite (PostgreSQL 18 inside this process, one session), so lock waits " +
   "against live traffic and concurrent index builds cannot be observed, and its server version may " +
   "differ from production's.";
+
+/** A template spec with the extensions its instances load and the instance key of each step. */
+interface Chain {
+  spec: TemplateSpec;
+  extensions: string[];
+  ikeys: string[];
+}
 
 interface WarmSlot {
   db: Promise<PGlite>;
@@ -57,8 +72,40 @@ async function cloneOf(db: PGlite): Promise<PGlite> {
   throw new ScratchError("PGlite.clone() returned an unexpected instance type");
 }
 
-export function createPgliteEngine(options: { logger?: Logger } = {}): ScratchEngine {
+/** A template's name in this engine: its content key, plus the extensions its instance loads. */
+function instanceKey(key: string, extensions: string[]): string {
+  return extensions.length === 0 ? key : sha256(`${key}\nextensions:${extensions.join(",")}`);
+}
+
+/** The installed PGlite's version: a snapshot is a data directory of exactly that build. */
+let pgliteVersion: Promise<string> | undefined;
+function installedVersion(): Promise<string> {
+  pgliteVersion ??= (async () => {
+    const entry = fileURLToPath(import.meta.resolve("@electric-sql/pglite"));
+    const pkg = JSON.parse(await readFile(join(dirname(entry), "..", "package.json"), "utf8"));
+    return String(pkg.version);
+  })().catch(() => "unknown");
+  return pgliteVersion;
+}
+
+/** The file name of template `key`'s snapshot: its key and the PGlite build that wrote it. */
+async function snapshotName(key: string): Promise<string> {
+  return sha256(`pglite-snapshot:v1\npglite:${await installedVersion()}\n${key}`);
+}
+
+export interface PgliteEngineOptions {
+  logger?: Logger;
+  /** Where built templates are saved for later processes; none: nothing is saved. */
+  snapshots?: SnapshotStore;
+}
+
+export function createPgliteEngine(options: PgliteEngineOptions = {}): ScratchEngine {
   const log = (options.logger ?? silentLogger()).child({ engine: "pglite" });
+  const snapshots = options.snapshots;
+  /** Snapshot saves in flight; close() waits for them. */
+  const saving = new Set<Promise<void>>();
+  /** Snapshot loads in flight by instance key. */
+  const loading = new Map<string, Promise<boolean>>();
   /** Insertion order is age: the oldest non-protected template is evicted first. */
   const templates = new Map<string, PGlite>();
   const warm = new Map<string, WarmSlot>();
@@ -77,13 +124,19 @@ export function createPgliteEngine(options: { logger?: Logger } = {}): ScratchEn
     return db;
   }
 
-  async function buildKey(spec: TemplateSpec, upto: number): Promise<number | "cached"> {
-    const key = spec.keys[upto]!;
+  /** A new instance holding `extensions`, empty or from a data-directory snapshot. */
+  async function open(extensions: string[], loadDataDir?: Blob): Promise<PGlite> {
+    return PGlite.create({ extensions: await pgliteExtensions(extensions), loadDataDir });
+  }
+
+  async function buildKey(chain: Chain, upto: number): Promise<number | "cached"> {
+    const { spec, ikeys } = chain;
+    const key = ikeys[upto]!;
     if (templates.has(key)) return "cached";
     let from = -1;
-    for (let i = upto - 1; i >= 0 && from < 0; i--) if (templates.has(spec.keys[i]!)) from = i;
+    for (let i = upto - 1; i >= 0 && from < 0; i--) if (templates.has(ikeys[i]!)) from = i;
     if (upto > 0 && from < 0) throw new ScratchError("no PGlite template to build from: the base is missing");
-    const db = from < 0 ? await PGlite.create() : await cloneOf(template(spec.keys[from]!));
+    const db = from < 0 ? await open(chain.extensions) : await cloneOf(template(ikeys[from]!));
     try {
       const session = sessionOf(db);
       if (from < 0) await spec.buildBase(session);
@@ -97,17 +150,58 @@ export function createPgliteEngine(options: { logger?: Logger } = {}): ScratchEn
   }
 
   /** `buildKey` for one key at a time: a second caller waits for the first build. */
-  async function buildOnce(spec: TemplateSpec, upto: number): Promise<number | "cached"> {
-    const key = spec.keys[upto]!;
+  async function buildOnce(chain: Chain, upto: number): Promise<number | "cached"> {
+    const key = chain.ikeys[upto]!;
     const pending = building.get(key);
     if (pending) return pending.then(() => "cached" as const);
-    const started = buildKey(spec, upto);
+    const started = buildKey(chain, upto);
     building.set(key, started);
     try {
       return await started;
     } finally {
       building.delete(key);
     }
+  }
+
+  /** Loads template `key` from its snapshot; false when there is none. A bad snapshot is removed. */
+  async function loadSnapshot(key: string, extensions: string[]): Promise<boolean> {
+    if (!snapshots) return false;
+    const name = await snapshotName(key);
+    const data = await snapshots.load(name);
+    if (!data) return false;
+    let db: PGlite | undefined;
+    try {
+      db = await open(extensions, data);
+      await db.exec("SELECT 1");
+      templates.set(key, db);
+      return true;
+    } catch (err) {
+      if (db) await closeQuietly(db);
+      log.warn({ key, err: errorMessage(err) }, "PGlite snapshot does not load: removed, rebuilding");
+      await snapshots.remove(name);
+      return false;
+    }
+  }
+
+  function loadOnce(key: string, extensions: string[]): Promise<boolean> {
+    let pending = loading.get(key);
+    if (!pending) {
+      pending = loadSnapshot(key, extensions).finally(() => loading.delete(key));
+      loading.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Saves template `key` for later processes, in the background; a failure is only logged. */
+  function saveSnapshot(key: string): void {
+    const db = templates.get(key);
+    if (!snapshots || !db) return;
+    const done = db
+      .dumpDataDir("gzip")
+      .then(async (data) => snapshots.save(await snapshotName(key), data))
+      .catch((err: unknown) => log.warn({ key, err: errorMessage(err) }, "PGlite snapshot not saved"))
+      .finally(() => saving.delete(done));
+    saving.add(done);
   }
 
   /** Closes the oldest templates (and their idle warm clones) beyond MAX_TEMPLATES. */
@@ -130,16 +224,25 @@ export function createPgliteEngine(options: { logger?: Logger } = {}): ScratchEn
     const started = Date.now();
     const last = spec.keys.length - 1;
     if (last < 0) throw new ScratchError("ensureTemplate needs at least one key");
-    const lastKey = spec.keys[last]!;
+    const extensions = extensionSet(spec.extensions ?? []);
+    const chain: Chain = { spec, extensions, ikeys: spec.keys.map((k) => instanceKey(k, extensions)) };
+    const lastKey = chain.ikeys[last]!;
     const done = (builtFrom: TemplateOutcome["builtFrom"]) => ({
-      key: lastKey,
+      key: spec.keys[last]!,
       builtFrom,
       ms: Date.now() - started,
+      instance: lastKey,
     });
     if (templates.has(lastKey)) return done("cached");
-    const baseBuilt = last > 0 && (await buildOnce(spec, 0)) !== "cached";
-    const from = await buildOnce(spec, last);
-    await evict([spec.keys[0]!, lastKey]);
+    if (!building.has(lastKey) && (await loadOnce(lastKey, extensions))) {
+      await evict([chain.ikeys[0]!, lastKey]);
+      log.debug({ key: lastKey }, "PGlite template loaded from its snapshot");
+      return done("snapshot");
+    }
+    const baseBuilt = last > 0 && (await buildOnce(chain, 0)) !== "cached";
+    const from = await buildOnce(chain, last);
+    if (from !== "cached") saveSnapshot(lastKey);
+    await evict([chain.ikeys[0]!, lastKey]);
     log.debug({ key: lastKey, from }, "PGlite template ready");
     return done(from === 0 && baseBuilt ? -1 : from);
   }
@@ -208,6 +311,7 @@ export function createPgliteEngine(options: { logger?: Logger } = {}): ScratchEn
       return [];
     },
     async close() {
+      await Promise.all([...saving]);
       const all = [...templates.values(), ...[...warm.values()].map((s) => s.db), ...disposables];
       templates.clear();
       warm.clear();
