@@ -20,7 +20,9 @@ import type { SnapshotStore } from "./pglite-snapshots.js";
  * `template.clone()` (a copy of its data directory, ~0.6 s). Templates are kept per set of loaded
  * extensions (PGlite loads them at construction; a clone keeps its template's). With a snapshot
  * store, each template built is saved as a data-directory snapshot and a later process starts from
- * it instead of rebuilding; nothing else outlives the process, so the janitor has nothing to do. PGlite's query errors already carry pg's fields (`code`, `message`,
+ * it instead of rebuilding: such a template stays the snapshot's bytes, opened once per clone (the
+ * first open is the warm clone), so a new process's first dry run starts PGlite once. Nothing else
+ * outlives the process, so the janitor has nothing to do. PGlite's query errors already carry pg's fields (`code`, `message`,
  * `detail`, `hint`, `position` as a string), so sessions pass them through unchanged.
  */
 
@@ -38,6 +40,9 @@ interface Chain {
   extensions: string[];
   ikeys: string[];
 }
+
+/** A template: an open instance, or the snapshot bytes it was loaded from (opened per clone). */
+type Template = { db: PGlite } | { data: Blob; extensions: string[] };
 
 interface WarmSlot {
   db: Promise<PGlite>;
@@ -107,21 +112,23 @@ export function createPgliteEngine(options: PgliteEngineOptions = {}): ScratchEn
   /** Snapshot loads in flight by instance key. */
   const loading = new Map<string, Promise<boolean>>();
   /** Insertion order is age: the oldest non-protected template is evicted first. */
-  const templates = new Map<string, PGlite>();
+  const templates = new Map<string, Template>();
   const warm = new Map<string, WarmSlot>();
   const disposables = new Set<Promise<PGlite>>();
   /** Builds in flight by key, so two concurrent calls never build the same template twice. */
   const building = new Map<string, Promise<number | "cached">>();
   let versionNum: number | undefined;
 
-  function template(key: string): PGlite {
-    const db = templates.get(key);
-    if (!db || db.closed) {
+  /** A new instance with template `key`'s data: a clone of the open template, or its snapshot opened. */
+  function cloneFrom(key: string): Promise<PGlite> {
+    const t = templates.get(key);
+    if (t && "data" in t) return open(t.extensions, t.data);
+    if (!t || t.db.closed) {
       throw new ScratchError(`no PGlite template for key ${key.slice(0, 12)}`, {
         hint: "Ensure the template (ensureTemplate) before cloning it.",
       });
     }
-    return db;
+    return cloneOf(t.db);
   }
 
   /** A new instance holding `extensions`, empty or from a data-directory snapshot. */
@@ -136,7 +143,7 @@ export function createPgliteEngine(options: PgliteEngineOptions = {}): ScratchEn
     let from = -1;
     for (let i = upto - 1; i >= 0 && from < 0; i--) if (templates.has(ikeys[i]!)) from = i;
     if (upto > 0 && from < 0) throw new ScratchError("no PGlite template to build from: the base is missing");
-    const db = from < 0 ? await open(chain.extensions) : await cloneOf(template(ikeys[from]!));
+    const db = from < 0 ? await open(chain.extensions) : await cloneFrom(ikeys[from]!);
     try {
       const session = sessionOf(db);
       if (from < 0) await spec.buildBase(session);
@@ -145,7 +152,7 @@ export function createPgliteEngine(options: PgliteEngineOptions = {}): ScratchEn
       await closeQuietly(db);
       throw err;
     }
-    templates.set(key, db);
+    templates.set(key, { db });
     return from;
   }
 
@@ -164,7 +171,7 @@ export function createPgliteEngine(options: PgliteEngineOptions = {}): ScratchEn
   }
 
   /** Loads template `key` from its snapshot; false when there is none. A bad snapshot is removed. */
-  async function loadSnapshot(key: string, extensions: string[]): Promise<boolean> {
+  async function loadSnapshot(key: string, extensions: string[], use: "warm" | "extend"): Promise<boolean> {
     if (!snapshots) return false;
     const name = await snapshotName(key);
     const data = await snapshots.load(name);
@@ -173,7 +180,14 @@ export function createPgliteEngine(options: PgliteEngineOptions = {}): ScratchEn
     try {
       db = await open(extensions, data);
       await db.exec("SELECT 1");
-      templates.set(key, db);
+      if (use === "extend") {
+        templates.set(key, { db });
+        return true;
+      }
+      // Opened once, as the warm clone the first dry run uses: the template itself stays the bytes.
+      templates.set(key, { data, extensions });
+      if (!warm.has(key)) warm.set(key, { db: Promise.resolve(db), busy: false, retire: false });
+      else await closeQuietly(db);
       return true;
     } catch (err) {
       if (db) await closeQuietly(db);
@@ -183,10 +197,10 @@ export function createPgliteEngine(options: PgliteEngineOptions = {}): ScratchEn
     }
   }
 
-  function loadOnce(key: string, extensions: string[]): Promise<boolean> {
+  function loadOnce(key: string, extensions: string[], use: "warm" | "extend"): Promise<boolean> {
     let pending = loading.get(key);
     if (!pending) {
-      pending = loadSnapshot(key, extensions).finally(() => loading.delete(key));
+      pending = loadSnapshot(key, extensions, use).finally(() => loading.delete(key));
       loading.set(key, pending);
     }
     return pending;
@@ -194,9 +208,9 @@ export function createPgliteEngine(options: PgliteEngineOptions = {}): ScratchEn
 
   /** Saves template `key` for later processes, in the background; a failure is only logged. */
   function saveSnapshot(key: string): void {
-    const db = templates.get(key);
-    if (!snapshots || !db) return;
-    const done = db
+    const t = templates.get(key);
+    if (!snapshots || !t || !("db" in t)) return;
+    const done = t.db
       .dumpDataDir("gzip")
       .then(async (data) => snapshots.save(await snapshotName(key), data))
       .catch((err: unknown) => log.warn({ key, err: errorMessage(err) }, "PGlite snapshot not saved"))
@@ -209,15 +223,25 @@ export function createPgliteEngine(options: PgliteEngineOptions = {}): ScratchEn
     for (const key of [...templates.keys()]) {
       if (templates.size <= MAX_TEMPLATES) return;
       if (keep.includes(key)) continue;
-      const db = templates.get(key)!;
+      const t = templates.get(key)!;
       templates.delete(key);
-      await closeQuietly(db);
+      if ("db" in t) await closeQuietly(t.db);
       const slot = warm.get(key);
       if (!slot) continue;
       warm.delete(key);
       if (slot.busy) slot.retire = true;
       else await closeQuietly(slot.db);
     }
+  }
+
+  /** The deepest step below the last that is open or loads from a snapshot; -1 when none does. */
+  async function savedAncestor(chain: Chain): Promise<number> {
+    if (!snapshots) return -1;
+    for (let i = chain.ikeys.length - 2; i >= 1; i--) {
+      const key = chain.ikeys[i]!;
+      if (templates.has(key) || (await loadOnce(key, chain.extensions, "extend"))) return i;
+    }
+    return -1;
   }
 
   async function ensureTemplate(spec: TemplateSpec): Promise<TemplateOutcome> {
@@ -234,12 +258,14 @@ export function createPgliteEngine(options: PgliteEngineOptions = {}): ScratchEn
       instance: lastKey,
     });
     if (templates.has(lastKey)) return done("cached");
-    if (!building.has(lastKey) && (await loadOnce(lastKey, extensions))) {
+    if (!building.has(lastKey) && (await loadOnce(lastKey, extensions, "warm"))) {
       await evict([chain.ikeys[0]!, lastKey]);
       log.debug({ key: lastKey }, "PGlite template loaded from its snapshot");
       return done("snapshot");
     }
-    const baseBuilt = last > 0 && (await buildOnce(chain, 0)) !== "cached";
+    // A later process, main one migration further: extend the deepest step an earlier one saved.
+    const saved = await savedAncestor(chain);
+    const baseBuilt = saved < 0 && last > 0 && (await buildOnce(chain, 0)) !== "cached";
     const from = await buildOnce(chain, last);
     if (from !== "cached") saveSnapshot(lastKey);
     await evict([chain.ikeys[0]!, lastKey]);
@@ -251,7 +277,7 @@ export function createPgliteEngine(options: PgliteEngineOptions = {}): ScratchEn
     key: string,
     fn: (session: ScratchSession) => Promise<T>,
   ): Promise<T> {
-    const pending = cloneOf(template(key));
+    const pending = cloneFrom(key);
     disposables.add(pending);
     try {
       return await fn(sessionOf(await pending));
@@ -265,7 +291,7 @@ export function createPgliteEngine(options: PgliteEngineOptions = {}): ScratchEn
     let slot = warm.get(key);
     if (slot?.busy) return withDisposableClone(key, fn);
     if (!slot) {
-      slot = { db: cloneOf(template(key)), busy: false, retire: false };
+      slot = { db: cloneFrom(key), busy: false, retire: false };
       warm.set(key, slot);
     }
     slot.busy = true;
@@ -287,16 +313,27 @@ export function createPgliteEngine(options: PgliteEngineOptions = {}): ScratchEn
     }
   }
 
+  /** An open warm clone nobody is using (a snapshot's template has no open instance of its own). */
+  async function idleWarm(): Promise<PGlite | undefined> {
+    for (const slot of warm.values()) {
+      const db = slot.busy ? undefined : await slot.db.catch(() => undefined);
+      if (db && !db.closed) return db;
+    }
+    return undefined;
+  }
+
   async function serverVersionNum(): Promise<number> {
     if (versionNum !== undefined) return versionNum;
-    const open = [...templates.values()].find((db) => !db.closed);
-    const db = open ?? (await PGlite.create());
+    const existing =
+      [...templates.values()].flatMap((t) => ("db" in t && !t.db.closed ? [t.db] : []))[0] ??
+      (await idleWarm());
+    const db = existing ?? (await PGlite.create());
     try {
       const results = await db.exec("SHOW server_version_num");
       versionNum = Number(results[0]?.rows[0]?.server_version_num);
       return versionNum;
     } finally {
-      if (!open) await closeQuietly(db);
+      if (!existing) await closeQuietly(db);
     }
   }
 
@@ -312,7 +349,11 @@ export function createPgliteEngine(options: PgliteEngineOptions = {}): ScratchEn
     },
     async close() {
       await Promise.all([...saving]);
-      const all = [...templates.values(), ...[...warm.values()].map((s) => s.db), ...disposables];
+      const all = [
+        ...[...templates.values()].flatMap((t) => ("db" in t ? [t.db] : [])),
+        ...[...warm.values()].map((s) => s.db),
+        ...disposables,
+      ];
       templates.clear();
       warm.clear();
       disposables.clear();

@@ -75,6 +75,24 @@ describe("PGlite template snapshots across processes", () => {
     }
   });
 
+  it("when main gained a migration, a new process extends the saved template instead of rebuilding", async () => {
+    const known = new Set(await snapshotFiles(snapDir()));
+    const next = createPgliteEngine({ snapshots: createSnapshotStore(snapDir()) });
+    const calls = { base: 0 };
+    try {
+      const outcome = await next.ensureTemplate(spec([...keys, "step-2"], calls));
+      expect(outcome).toMatchObject({ key: "step-2", builtFrom: 1 });
+      expect(calls.base).toBe(0);
+      expect(await next.withDisposableClone(outcome.instance!, columns)).toEqual(["id", "c1", "c2"]);
+    } finally {
+      await next.close();
+    }
+    // Its own snapshot (step-2) was saved; removed so the next test sees the two it expects.
+    const added = (await snapshotFiles(snapDir())).filter((n) => !known.has(n));
+    expect(added).toHaveLength(1);
+    await createSnapshotStore(snapDir()).remove(added[0]!.replace(/\.tar\.gz$/, ""));
+  });
+
   it("removes a corrupt snapshot and rebuilds, then saves a good one", async () => {
     const names = await snapshotFiles(snapDir());
     expect(names).toHaveLength(2);
