@@ -2,6 +2,7 @@ import { benchCheckout } from "./checkout.js";
 import { benchDeploy } from "./deploy.js";
 import { benchDryRun } from "./dryrun.js";
 import { benchGate } from "./gate.js";
+import { benchPgliteSnapshot } from "./pglite-snapshot.js";
 import { benchReserve } from "./reserve.js";
 import { benchState } from "./state.js";
 import { benchSuite } from "./suite.js";
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   gate: benchGate,
   deploy: benchDeploy,
   state: benchState,
+  "pglite-snapshot": benchPgliteSnapshot,
 };
 
 const only = process.argv.slice(2);

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { formatBytes } from "./bounded-read.js";
 import { type Clock, systemClock } from "./clock.js";
 import {
@@ -188,6 +188,13 @@ export class Workspace {
     return join((await this.repo()).commonDir, "mai-gate", "state.db");
   }
 
+  /** Where PGlite's template snapshots live: `pglite/` beside the state file (a server state: the git common dir). */
+  async pgliteSnapshotDir(loaded: LoadedConfig | null): Promise<string> {
+    const location = await this.stateLocation(loaded);
+    const base = isPostgres(location) ? join((await this.repo()).commonDir, "mai-gate") : dirname(location);
+    return join(base, "pglite");
+  }
+
   /** The state store: SQLite by default, PostgreSQL when the location is a postgres:// DSN. */
   async store(loaded: LoadedConfig | null): Promise<StateStore> {
     const location = await this.stateLocation(loaded);
@@ -248,8 +255,13 @@ export class Workspace {
     let pending = this.engines.get(key);
     if (!pending) {
       pending = (async () => {
-        if (!dsn)
-          return (await import("./dryrun/pglite-engine.js")).createPgliteEngine({ logger: this.logger });
+        if (!dsn) {
+          const { createSnapshotStore } = await import("./dryrun/pglite-snapshots.js");
+          return (await import("./dryrun/pglite-engine.js")).createPgliteEngine({
+            logger: this.logger,
+            snapshots: createSnapshotStore(await this.pgliteSnapshotDir(loaded)),
+          });
+        }
         const { scratch, prod } = loaded.config;
         const { refuseScratchOnProduction } = await import("./dryrun/safety.js");
         await refuseScratchOnProduction(dsn, prod.dsn, {

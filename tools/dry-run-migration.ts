@@ -51,7 +51,15 @@ export const outputSchema = {
     limitations: z.array(z.string()).describe("what this engine could not observe"),
   }),
   template: z
-    .object({ key: z.string(), built_from: z.union([z.literal("cached"), z.number()]), ms: z.number() })
+    .object({
+      key: z.string(),
+      built_from: z
+        .union([z.literal("cached"), z.literal("snapshot"), z.number()])
+        .describe(
+          "cached: this process had it; snapshot: loaded from one an earlier process saved; n: built from the key at step n (-1: empty)",
+        ),
+      ms: z.number(),
+    })
     .nullable(),
   mode: z
     .enum(["warm", "disposable", "none"])

@@ -27,6 +27,11 @@ export interface TemplateSpec {
   keys: string[];
   /** Statements run on the empty database before `buildBase`, on the admin connection when there is one. */
   prelude?: string[];
+  /**
+   * Extensions the rehearsal's SQL creates (baseline, main's and the branch's files). PGlite loads
+   * them at construction, so its templates are kept per set; a server engine ignores it.
+   */
+  extensions?: string[];
   /** Builds the baseline on an empty database. */
   buildBase(session: ScratchSession): Promise<void>;
   /** Applies step i (1-based): turns the state of keys[i-1] into keys[i]. */
@@ -35,8 +40,13 @@ export interface TemplateSpec {
 
 export interface TemplateOutcome {
   key: string;
-  /** cached: it existed; otherwise the index of the key it was built from (-1: from empty). */
-  builtFrom: "cached" | number;
+  /**
+   * cached: it existed; snapshot: loaded from a snapshot an earlier process saved; otherwise the
+   * index of the key it was built from (-1: from empty).
+   */
+  builtFrom: "cached" | "snapshot" | number;
+  /** The engine's name for the template to clone, when it is not `key` (PGlite: key plus extensions). */
+  instance?: string;
   ms: number;
 }
 
@@ -70,3 +80,9 @@ export class ScratchError extends MaiGateError {
     super("scratch", message, options);
   }
 }
+
+/**
+ * This engine cannot rehearse the SQL at all (say, an extension the embedded engine lacks): not a
+ * verdict on the files, so nothing is recorded and the gate does not count it.
+ */
+export class RehearsalLimitError extends ScratchError {}

@@ -14,10 +14,11 @@ import { type Baseline, resolveBaseline } from "./baseline.js";
 import type { ScratchEngine, TemplateOutcome } from "./engine.js";
 import { explainFailure, indexSchemaChanges, type SchemaChange } from "./explain.js";
 import type { InputFile } from "./files.js";
+import { createdExtensions } from "./pglite-extensions.js";
 import { type SmokeOutcome, smokeProbe } from "./smoke-sql.js";
 import { analyzeSql, PsqlMetaCommandError, SqlSyntaxError } from "./sql.js";
 import { type LintFinding, lintMigrations } from "./squawk.js";
-import { ensureBaselineTemplate, MainMigrationError } from "./templates.js";
+import { baselineExtensions, ensureBaselineTemplate, MainMigrationError } from "./templates.js";
 
 /** One file's rehearsal: how it ran and what squawk says about it. */
 export interface RehearsedFile extends FileRun {
@@ -159,7 +160,14 @@ async function execute(
   const files = prepared.map((p) => (p as { ok: true; file: PreparedFile }).file);
   let template: TemplateOutcome;
   try {
-    template = await ensureBaselineTemplate(engine, baseline, explain);
+    const extensions =
+      engine.kind === "pglite"
+        ? [
+            ...(await baselineExtensions(baseline)),
+            ...files.flatMap((f) => createdExtensions(f.analysis.statements)),
+          ]
+        : [];
+    template = await ensureBaselineTemplate(engine, baseline, explain, extensions);
   } catch (err) {
     if (!(err instanceof MainMigrationError)) throw err;
     return { runs: [], template: null, mode: "none", mainFailure: err.failure };
@@ -167,10 +175,12 @@ async function execute(
   const transaction = state.config.migrations.transaction;
   const needsCommit = files.some((f) => f.analysis.nonTransactional.length > 0);
   if (!needsCommit) {
-    const runs = await engine.withWarmClone(template.key, (s) => runWarm(s, files, explain, probe));
+    const runs = await engine.withWarmClone(template.instance ?? template.key, (s) =>
+      runWarm(s, files, explain, probe),
+    );
     return { runs, template, mode: "warm", mainFailure: null };
   }
-  const runs = await engine.withDisposableClone(template.key, (s) =>
+  const runs = await engine.withDisposableClone(template.instance ?? template.key, (s) =>
     runCommitting(s, files, transaction, explain, probe),
   );
   return { runs, template, mode: "disposable", mainFailure: null };

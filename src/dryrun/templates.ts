@@ -5,6 +5,7 @@ import type { Workspace } from "../workspace.js";
 import { type Explain, type FailureReport, type PreparedFile, runCommitting } from "./apply.js";
 import { type Baseline, type MainMigration, resolveBaseline } from "./baseline.js";
 import type { ScratchEngine, TemplateOutcome } from "./engine.js";
+import { createdExtensions } from "./pglite-extensions.js";
 import { runPrelude } from "./prelude.js";
 import { analyzeSql, SqlSyntaxError } from "./sql.js";
 
@@ -41,15 +42,46 @@ export async function currentTemplateKey(ws: Workspace, state: RepoState): Promi
   return chainKeys(await resolveBaseline(ws, state)).at(-1) ?? null;
 }
 
-/** Builds (or finds) the template for the baseline plus main's pending migrations. */
+/** Extensions the baseline's SQL creates, by chain key: each text is parsed once per process. */
+const baselineExtensionsByKey = new Map<string, Promise<string[]>>();
+
+/**
+ * The extensions the prelude (with a dump's `CREATE EXTENSION` lines) and main's pending
+ * migrations create. A text that does not parse creates none here: building it reports the error.
+ */
+export function baselineExtensions(baseline: Baseline): Promise<string[]> {
+  const key = chainKeys(baseline).at(-1)!;
+  let found = baselineExtensionsByKey.get(key);
+  if (!found) {
+    const texts = [...baseline.prelude, ...baseline.pending.map((m) => m.text)];
+    found = Promise.all(
+      texts.map((t) =>
+        analyzeSql(t).then(
+          (a) => createdExtensions(a.statements),
+          () => [],
+        ),
+      ),
+    ).then((lists) => [...new Set(lists.flat())]);
+    if (baselineExtensionsByKey.size > 20) baselineExtensionsByKey.clear();
+    baselineExtensionsByKey.set(key, found);
+  }
+  return found;
+}
+
+/**
+ * Builds (or finds) the template for the baseline plus main's pending migrations. `extensions`: the
+ * ones the rehearsal's SQL creates, for an engine that must load them first (PGlite).
+ */
 export async function ensureBaselineTemplate(
   engine: ScratchEngine,
   baseline: Baseline,
   explain: Explain,
+  extensions: string[] = [],
 ): Promise<TemplateOutcome> {
   const keys = chainKeys(baseline);
   return engine.ensureTemplate({
     keys,
+    extensions,
     // The PostgreSQL engine runs the prelude on its admin connection; PGlite has one session.
     prelude: engine.kind === "postgres" ? baseline.prelude : [],
     async buildBase(session) {
