@@ -14,7 +14,10 @@ export type ErrorCode =
   | "production"
   | "state"
   | "scratch"
-  | "baseline";
+  | "baseline"
+  | "deploy_source"
+  | "deploy_config"
+  | "cancelled";
 
 export class MaiGateError extends Error {
   readonly code: ErrorCode;
@@ -49,6 +52,15 @@ export class NotARepositoryError extends MaiGateError {
     super("not_a_repository", `${cwd} is not inside a git repository`, {
       hint: "Start mai-gate in the worker's worktree (the client's cwd), or set the working directory of the server in .mcp.json.",
       cause,
+    });
+  }
+}
+
+/** The caller gave up (the tool call's abort signal): nothing was recorded, nothing is left behind. */
+export class CancelledError extends MaiGateError {
+  constructor(what: string) {
+    super("cancelled", `${what} was cancelled by the caller: nothing was recorded`, {
+      hint: "Call it again when you want the answer.",
     });
   }
 }

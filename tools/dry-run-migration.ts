@@ -142,12 +142,20 @@ export function toOutput(r: DryRunResult) {
 
 const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
+/**
+ * A failure: where, then the server's own words fenced (a migration can `RAISE` any text, so
+ * message, detail and hint are untrusted), then our explanation, then the statement, fenced too.
+ */
 function describeFailure(f: FailureReport): string {
+  const server = [
+    f.message,
+    ...(f.detail ? [`DETAIL: ${f.detail}`] : []),
+    ...(f.hint ? [`HINT: ${f.hint}`] : []),
+  ];
   const lines = [
-    `${f.path}:${f.line}:${f.column}: ${f.sqlstate ? `[${f.sqlstate}] ` : ""}${f.message}`,
+    `${f.path}:${f.line}:${f.column}:${f.sqlstate ? ` [${f.sqlstate}]` : ""}`,
+    fence("Error", server.join("\n")),
     ...(f.explanation ? [`Why: ${f.explanation}`] : []),
-    ...(f.detail ? [`Detail: ${f.detail}`] : []),
-    ...(f.hint ? [`Hint: ${f.hint}`] : []),
   ];
   if (f.statement) lines.push(fence("Statement", f.statement));
   return lines.join("\n");
@@ -206,9 +214,9 @@ The answer gives, per file: applied or failed, duration, the locks it held, squa
         openWorldHint: true,
       },
     },
-    (args) =>
+    (args, extra) =>
       runTool(deps, name, async () => {
-        const result = await dryRun(deps.workspace, { files: args.files });
+        const result = await dryRun(deps.workspace, { files: args.files, signal: extra.signal });
         return ok(toOutput(result), toText(result));
       }),
   );

@@ -143,12 +143,19 @@ function stepLines(s: StepReport): string[] {
   const lines = [`- ${s.name}: ${s.status}${ms}${s.reason ? ` (${s.reason})` : ""}`];
   const go = s.go;
   if (go) {
-    for (const t of go.failingTests.slice(0, 20))
-      lines.push(
-        `  FAIL ${t.name}${t.package ? ` (${t.package})` : ""}${t.file ? ` at ${t.file}:${t.line}` : ""}${t.message ? `: ${t.message}` : ""}`,
-      );
-    for (const e of go.compileErrors.slice(0, 20))
-      lines.push(`  ${e.file}:${e.line}${e.column ? `:${e.column}` : ""}: ${e.message}`);
+    // Test names and messages come from the code under test: untrusted, so fenced.
+    const found = [
+      ...go.failingTests
+        .slice(0, 20)
+        .map(
+          (t) =>
+            `FAIL ${t.name}${t.package ? ` (${t.package})` : ""}${t.file ? ` at ${t.file}:${t.line}` : ""}${t.message ? `: ${t.message}` : ""}`,
+        ),
+      ...go.compileErrors
+        .slice(0, 20)
+        .map((e) => `${e.file}:${e.line}${e.column ? `:${e.column}` : ""}: ${e.message}`),
+    ];
+    if (found.length > 0) lines.push(fence(`Go failures of ${s.name}`, found.join("\n")));
     if (go.failingPackages.length > 0) lines.push(`  failing packages: ${go.failingPackages.join(", ")}`);
   }
   const failed = s.status === "failed" || s.status === "timed_out" || s.status === "not_found";

@@ -55,7 +55,7 @@ export async function checkDeployConfig(
       checks.push(checkDokploySwarm(app, d.application_id));
     } catch (err) {
       if (!(err instanceof SourceError) && !(err instanceof DeployConfigError)) throw err;
-      errors.push({ source: `dokploy:${d.application_id}`, error: err.message, hint: err.hint });
+      errors.push({ source: `dokploy:${d.application_id}`, error: err.message, hint: err.hint ?? null });
     }
   }
   if (checks.length === 0 && errors.length === 0) {

@@ -140,7 +140,7 @@ async function source<C, T>(
       status: "failed",
       ms: Math.round(performance.now() - started),
       error: e.message,
-      hint: err instanceof SourceError ? err.hint : null,
+      hint: err instanceof SourceError ? (err.hint ?? null) : null,
       data: null,
     };
   }

@@ -1,3 +1,4 @@
+import { CancelledError } from "../errors.js";
 import type { ScratchSession } from "./engine.js";
 import { lineColumnAt, type SqlAnalysis, type SqlStatement } from "./sql.js";
 
@@ -56,6 +57,31 @@ const LOCKS_SQL = `SELECT n.nspname AS schema, c.relname AS relation, l.mode AS 
   FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
     AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`;
+
+/**
+ * A session that stops at the caller's abort: no statement starts after it, the one running is
+ * cancelled on the server (where the engine can), and its error becomes a `CancelledError` — never a
+ * file's failure. ROLLBACK always goes through, so the clone is left as it was.
+ */
+export function abortable(session: ScratchSession, signal: AbortSignal | undefined): ScratchSession {
+  if (!signal) return session;
+  return {
+    async query(sql) {
+      if (sql === "ROLLBACK") return session.query(sql);
+      if (signal.aborted) throw new CancelledError("the dry run");
+      const onAbort = () => void session.cancel?.();
+      signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        return await session.query(sql);
+      } catch (err) {
+        if (signal.aborted) throw new CancelledError("the dry run");
+        throw err;
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+      }
+    },
+  };
+}
 
 /** Outer BEGIN/COMMIT of a file become the unit mai-gate (and the app's migrator) wraps it in. */
 const FOLDED = new Set(["begin", "commit", "rollback"]);
@@ -220,6 +246,7 @@ async function runStatements(
     try {
       await session.query(statement.text);
     } catch (err) {
+      if (err instanceof CancelledError) throw err;
       return failureOf(err, file, statement, explain);
     }
     await after?.(statement);

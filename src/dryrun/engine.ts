@@ -16,6 +16,8 @@ export interface QueryOutcome {
  */
 export interface ScratchSession {
   query(sql: string): Promise<QueryOutcome>;
+  /** Asks the server to cancel the statement running now, if the engine can (PostgreSQL can). */
+  cancel?(): Promise<void>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { errorMessage } from "../errors.js";
 import type { Logger } from "../log.js";
 import { SCRATCH_PREFIX, type ScratchSession } from "./engine.js";
 import { createFrom, existing, type ScratchConnections, tryLock } from "./pg-connections.js";
@@ -38,7 +39,7 @@ export class ScratchClones {
       if ((await existing(admin, [name])).size === 0) await createFrom(admin, name, templateName(key));
       const client = await this.conns.connect(name);
       try {
-        return await fn(sessionOf(client));
+        return await fn(sessionOf(client, () => this.cancel(client)));
       } finally {
         await client.query("ROLLBACK").catch(() => undefined);
         await this.conns.disconnect(client);
@@ -57,7 +58,7 @@ export class ScratchClones {
       try {
         const client = await this.conns.connect(name);
         try {
-          return await fn(sessionOf(client));
+          return await fn(sessionOf(client, () => this.cancel(client)));
         } finally {
           await this.conns.disconnect(client);
         }
@@ -67,6 +68,15 @@ export class ScratchClones {
     } finally {
       await this.conns.unlock(admin);
     }
+  }
+
+  /** Cancels `client`'s running statement from a session of its own (the same role may). */
+  private async cancel(client: pg.Client): Promise<void> {
+    const pid = (client as unknown as { processID: number | null }).processID;
+    if (pid === null) return;
+    await this.conns
+      .withSession((s) => s.query("SELECT pg_cancel_backend($1)", [pid]))
+      .catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, "cancelling a rehearsal failed"));
   }
 
   /** Claims the first free warm slot of `key`: its name and the session holding its lock. */

@@ -73,8 +73,9 @@ export function connectError(address: string, err: unknown): ScratchError {
 }
 
 /** One statement over the simple query protocol; the server's error propagates unchanged. */
-export function sessionOf(client: pg.Client): ScratchSession {
+export function sessionOf(client: pg.Client, cancel?: () => Promise<void>): ScratchSession {
   return {
+    ...(cancel ? { cancel } : {}),
     async query(sql) {
       const result = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[];
       const last = Array.isArray(result) ? result.at(-1) : result;

@@ -1,7 +1,9 @@
+import { CancelledError } from "../errors.js";
 import { sha256 } from "../hash.js";
 import type { RepoState } from "../slots/sources.js";
 import type { Workspace } from "../workspace.js";
 import {
+  abortable,
   type Explain,
   type FailureReport,
   type FileRun,
@@ -49,7 +51,12 @@ const changeIndex = new Map<string, Promise<SchemaChange[]>>();
  * transaction semantics, explaining failures from main's history and linting with squawk.
  * Shared by the worker's dry run and `mai-gate check`.
  */
-export async function rehearse(ws: Workspace, state: RepoState, files: InputFile[]): Promise<Rehearsal> {
+export async function rehearse(
+  ws: Workspace,
+  state: RepoState,
+  files: InputFile[],
+  signal?: AbortSignal,
+): Promise<Rehearsal> {
   const engine = await ws.scratchEngine(state.view.loaded);
   const baseline = await resolveBaseline(ws, state);
   const changes = await indexChanges(baseline);
@@ -62,7 +69,7 @@ export async function rehearse(ws: Workspace, state: RepoState, files: InputFile
   const smoke = smokeProbe(state.config.smoke_sql ?? []);
   const probe = (state.config.smoke_sql?.length ?? 0) > 0 ? smoke.probe : undefined;
   const [result, lint] = await Promise.all([
-    execute(engine, baseline, prepared, state, explain, probe),
+    execute(engine, baseline, prepared, state, explain, probe, signal),
     linting,
   ]);
   return {
@@ -155,6 +162,7 @@ async function execute(
   state: RepoState,
   explain: Explain,
   probe: Probe | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<Execution> {
   if (prepared.some((p) => !p.ok)) return { runs: [], template: null, mode: "none", mainFailure: null };
   const files = prepared.map((p) => (p as { ok: true; file: PreparedFile }).file);
@@ -172,16 +180,19 @@ async function execute(
     if (!(err instanceof MainMigrationError)) throw err;
     return { runs: [], template: null, mode: "none", mainFailure: err.failure };
   }
+  // A template is shared work that others wait for: it is finished, and the caller's abort is
+  // honoured from here on (before each statement, and by cancelling the one running).
+  if (signal?.aborted) throw new CancelledError("the dry run");
   const transaction = state.config.migrations.transaction;
   const needsCommit = files.some((f) => f.analysis.nonTransactional.length > 0);
   if (!needsCommit) {
     const runs = await engine.withWarmClone(template.instance ?? template.key, (s) =>
-      runWarm(s, files, explain, probe),
+      runWarm(abortable(s, signal), files, explain, probe),
     );
     return { runs, template, mode: "warm", mainFailure: null };
   }
   const runs = await engine.withDisposableClone(template.instance ?? template.key, (s) =>
-    runCommitting(s, files, transaction, explain, probe),
+    runCommitting(abortable(s, signal), files, transaction, explain, probe),
   );
   return { runs, template, mode: "disposable", mainFailure: null };
 }

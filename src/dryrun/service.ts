@@ -38,7 +38,10 @@ export interface DryRunResult {
  * Rehearses the branch's migrations (see `rehearse`), runs the slot checks, records each file's
  * outcome for the completion gate, and leaves nothing behind.
  */
-export async function dryRun(ws: Workspace, input: { files?: string[] | undefined }): Promise<DryRunResult> {
+export async function dryRun(
+  ws: Workspace,
+  input: { files?: string[] | undefined; signal?: AbortSignal | undefined },
+): Promise<DryRunResult> {
   const state = await gatherRepoState(ws, { fetch: true });
   requireRole(state.view.identity, ["worker"], "dry-run migrations");
   const worker = requireWorkerId(state.view.identity);
@@ -51,7 +54,7 @@ export async function dryRun(ws: Workspace, input: { files?: string[] | undefine
   }
   const files = await loadInputFiles(state.view.repo.root, paths, state);
   const [r, open] = await Promise.all([
-    rehearse(ws, state, files),
+    rehearse(ws, state, files, input.signal),
     state.store.listLeases({ includeEnded: false, limit: 10_000 }),
   ]);
   const idBytes = (state.main.sha.length || 40) / 2;

@@ -1,3 +1,4 @@
+import { GitError } from "../errors.js";
 import type { Git } from "./git.js";
 
 /**
@@ -9,7 +10,7 @@ export async function readBlobs(git: Git, oids: string[]): Promise<Map<string, B
   const unique = [...new Set(oids)];
   if (unique.length === 0) return out;
   const r = await git.runBuffer(["cat-file", "--batch"], { input: `${unique.join("\n")}\n` });
-  if (!r.ok) throw new Error(`git cat-file --batch failed: ${r.stderr.trim()}`);
+  if (!r.ok) throw new GitError(`git cat-file --batch failed: ${r.stderr.trim()}`);
   const buf = r.stdout;
   let pos = 0;
   while (pos < buf.length) {

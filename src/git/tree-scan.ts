@@ -1,3 +1,4 @@
+import { GitError } from "../errors.js";
 import { readBlobs } from "./blobs.js";
 import type { Git } from "./git.js";
 
@@ -31,7 +32,7 @@ export class DirScanner {
       const r = await this.git.run(["cat-file", "--batch-check=%(objectname) %(objecttype)"], {
         input: `${unknown.map((c) => `${c}:${spec}`).join("\n")}\n`,
       });
-      if (!r.ok) throw new Error(`git cat-file --batch-check failed: ${r.stderr.trim()}`);
+      if (!r.ok) throw new GitError(`git cat-file --batch-check failed: ${r.stderr.trim()}`);
       const lines = r.stdout.split("\n");
       unknown.forEach((commit, i) => {
         const [oid, type] = (lines[i] ?? "").split(" ");
