@@ -1,5 +1,5 @@
-import { ForbiddenError, GitError, InputError } from "../errors.js";
-import { type HiddenFile, treeOf, worktreeState } from "../git/changes.js";
+import { ForbiddenError, InputError } from "../errors.js";
+import { type HiddenFile, headCommit, treeOf, worktreeState } from "../git/changes.js";
 import type { Git } from "../git/git.js";
 import { type Identity, requireWorkerId, workerOfBranch } from "../identity.js";
 import type { RepoState } from "../slots/sources.js";
@@ -64,16 +64,14 @@ export async function commitTarget(
   state: RepoState,
   branch: string | undefined,
 ): Promise<GateTarget> {
-  const r = await git.run(["rev-parse", "HEAD", "HEAD^{tree}"]);
-  if (!r.ok) throw new GitError(`this checkout has no commit to check: ${r.stderr.trim()}`);
-  const [head, tree] = r.stdout.trim().split("\n");
+  const { head, tree } = await headCommit(git);
   const name = branch ?? state.view.identity.branch;
   return {
     kind: "commit",
     worker: name ? workerOfBranch(name) : null,
     branch: name,
-    head: head!,
-    tree: tree!,
+    head,
+    tree,
     dirty: null,
     dirtyPaths: [],
     hidden: [],

@@ -170,6 +170,14 @@ function hiddenFiles(out: string): HiddenFile[] {
   return hidden;
 }
 
+/** The checked-out commit and its tree. */
+export async function headCommit(git: Git): Promise<{ head: string; tree: string }> {
+  const r = await git.run(["rev-parse", "HEAD", "HEAD^{tree}"]);
+  if (!r.ok) throw new GitError(`this checkout has no commit to check: ${r.stderr.trim()}`);
+  const [head, tree] = r.stdout.trim().split("\n");
+  return { head: head!, tree: tree! };
+}
+
 /** The tree id of a commit. */
 export async function treeOf(git: Git, commit: string): Promise<string> {
   const r = await git.run(["rev-parse", `${commit}^{tree}`]);

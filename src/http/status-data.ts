@@ -3,6 +3,7 @@ import { deployStatus } from "../deploy/status.js";
 import { errorMessage } from "../errors.js";
 import { evaluate } from "../gate/service.js";
 import { gateTarget } from "../gate/target.js";
+import { workerOfBranch } from "../identity.js";
 import { type ListResult, listLeases } from "../slots/list.js";
 import { gatherRepoState } from "../slots/sources.js";
 import type { Workspace } from "../workspace.js";
@@ -48,7 +49,7 @@ async function branchGates(ws: Workspace): Promise<GateRow[]> {
   const names = new Map<string, string>();
   for (const ref of state.view.refs.refs.keys()) {
     const short = ref.replace(/^origin\//, "");
-    if (/^mai\/[^/]+\/.+/.test(short) && (!names.has(short) || ref.startsWith("origin/")))
+    if (workerOfBranch(short) !== null && (!names.has(short) || ref.startsWith("origin/")))
       names.set(short, ref);
   }
   const rows: GateRow[] = [];
