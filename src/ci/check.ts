@@ -6,8 +6,8 @@ import { type GateFacts, gatherFacts } from "../gate/facts.js";
 import { judge } from "../gate/service.js";
 import { commitTarget } from "../gate/target.js";
 import { type Catalog, catalogFromTree, forwardEntries } from "../migrations/catalog.js";
+import { gatherRepoState, type RepoState } from "../repo/state.js";
 import { namesDiffer } from "../slots/holders.js";
-import { gatherRepoState, type RepoState } from "../slots/sources.js";
 import type { Workspace } from "../workspace.js";
 import type { CheckFinding, CheckName, CheckResult, CheckRun } from "./types.js";
 

@@ -3,7 +3,7 @@ import type { Config } from "../config/schema.js";
 import { checkDeployConfig } from "../deploy-config/service.js";
 import { forwardEntries } from "../migrations/catalog.js";
 import { appliedVersions, sameMigrationName } from "../prod/history.js";
-import { gatherRepoState, type RepoState } from "../slots/sources.js";
+import { gatherRepoState, type RepoState } from "../repo/state.js";
 import type { Workspace } from "../workspace.js";
 import { latestDeployment } from "./dokploy.js";
 import { SourceError } from "./errors.js";

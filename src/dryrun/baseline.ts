@@ -4,7 +4,7 @@ import { showFile } from "../git/repo.js";
 import { sha256 } from "../hash.js";
 import { forwardEntries } from "../migrations/catalog.js";
 import { appliedVersions, type HistoryRow } from "../prod/history.js";
-import type { RepoState } from "../slots/sources.js";
+import type { RepoState } from "../repo/state.js";
 import type { Workspace } from "../workspace.js";
 import { BaselineError, checkPgDumpAgainst, dumpSchema, pgDumpMajor, stripPsqlMeta } from "./pgdump.js";
 

@@ -5,7 +5,7 @@ import { changedPaths, mergeBase } from "../git/changes.js";
 import type { Git } from "../git/git.js";
 import { sha256 } from "../hash.js";
 import { parseFileName } from "../migrations/layout.js";
-import type { RepoState } from "../slots/sources.js";
+import type { RepoState } from "../repo/state.js";
 
 /** A migration file from the worktree, checked and read. */
 export interface InputFile {

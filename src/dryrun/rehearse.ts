@@ -1,6 +1,6 @@
 import { CancelledError } from "../errors.js";
 import { sha256 } from "../hash.js";
-import type { RepoState } from "../slots/sources.js";
+import type { RepoState } from "../repo/state.js";
 import type { Workspace } from "../workspace.js";
 import {
   abortable,

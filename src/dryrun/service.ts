@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { InputError } from "../errors.js";
 import { gitBlobId } from "../hash.js";
 import { actorOf, requireRole, requireWorkerId } from "../identity.js";
-import { gatherRepoState, type RepoState } from "../slots/sources.js";
+import { gatherRepoState, type RepoState } from "../repo/state.js";
 import type { DryRunRecord } from "../store/types.js";
 import type { Workspace } from "../workspace.js";
 import type { FailureReport } from "./apply.js";

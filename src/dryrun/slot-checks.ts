@@ -1,6 +1,6 @@
 import { workerOfBranch } from "../identity.js";
+import type { RepoState } from "../repo/state.js";
 import { ownLease, type SlotSubject, shortBranch, slotViolations } from "../slots/rules.js";
-import type { RepoState } from "../slots/sources.js";
 import type { LeaseRow } from "../store/types.js";
 
 /** One slot check for one file: which rule, whether it passed, and what to do. */

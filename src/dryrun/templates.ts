@@ -1,6 +1,6 @@
 import { MaiGateError } from "../errors.js";
 import { sha256 } from "../hash.js";
-import type { RepoState } from "../slots/sources.js";
+import type { RepoState } from "../repo/state.js";
 import type { Workspace } from "../workspace.js";
 import { type Explain, type FailureReport, type PreparedFile, runCommitting } from "./apply.js";
 import { type Baseline, type MainMigration, resolveBaseline } from "./baseline.js";

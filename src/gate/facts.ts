@@ -1,7 +1,7 @@
 import { describeSource } from "../config/load.js";
 import { committedChanges } from "../git/changes.js";
 import { sha256 } from "../hash.js";
-import type { RepoState } from "../slots/sources.js";
+import type { RepoState } from "../repo/state.js";
 import type { DryRunRecord, LeaseRow, SuiteRunRecord } from "../store/types.js";
 import { suiteDefinition } from "../suite/definition.js";
 import type { Workspace } from "../workspace.js";

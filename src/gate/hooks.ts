@@ -67,7 +67,7 @@ export async function stopHook(raw: unknown, open: OpenWorkspace): Promise<strin
   const ws = open(input.cwd);
   try {
     const [{ gatherRepoState }, { describeGate, evaluate }, { gateTarget }] = await Promise.all([
-      import("../slots/sources.js"),
+      import("../repo/state.js"),
       import("./service.js"),
       import("./target.js"),
     ]);

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { InputError } from "../errors.js";
 import { actorOf, requireRole } from "../identity.js";
-import { gatherRepoState } from "../slots/sources.js";
+import { gatherRepoState } from "../repo/state.js";
 import type { CompletionRecord } from "../store/types.js";
 import { runStep, type StepOutcome } from "../suite/run-step.js";
 import type { Workspace } from "../workspace.js";

@@ -1,5 +1,5 @@
 import { requireRole } from "../identity.js";
-import { gatherRepoState, type RepoState } from "../slots/sources.js";
+import { gatherRepoState, type RepoState } from "../repo/state.js";
 import type { Workspace } from "../workspace.js";
 import { type Condition, type ConditionKind, conditionsOf } from "./conditions.js";
 import { type ConfigTrust, type GateFacts, gatherFacts } from "./facts.js";

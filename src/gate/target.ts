@@ -2,7 +2,7 @@ import { ForbiddenError, InputError } from "../errors.js";
 import { type HiddenFile, headCommit, treeOf, worktreeState } from "../git/changes.js";
 import type { Git } from "../git/git.js";
 import { type Identity, requireWorkerId, workerOfBranch } from "../identity.js";
-import type { RepoState } from "../slots/sources.js";
+import type { RepoState } from "../repo/state.js";
 
 /**
  * What a verdict is judged on: the caller's worktree; a branch's ref (the head, or a worker without

@@ -1,8 +1,8 @@
 import { InputError } from "../errors.js";
 import { resolveCommit } from "../git/changes.js";
 import { requireRole, workerOfBranch } from "../identity.js";
+import { gatherRepoState, type RepoState } from "../repo/state.js";
 import { shortBranch } from "../slots/rules.js";
-import { gatherRepoState, type RepoState } from "../slots/sources.js";
 import type { CompletionRecord } from "../store/types.js";
 import type { Workspace } from "../workspace.js";
 import { evaluate, type GateResult } from "./service.js";

@@ -4,8 +4,8 @@ import { errorMessage } from "../errors.js";
 import { evaluate } from "../gate/service.js";
 import { gateTarget } from "../gate/target.js";
 import { workerOfBranch } from "../identity.js";
+import { gatherRepoState } from "../repo/state.js";
 import { type ListResult, listLeases } from "../slots/list.js";
-import { gatherRepoState } from "../slots/sources.js";
 import type { Workspace } from "../workspace.js";
 
 export interface GateRow {

@@ -1,7 +1,7 @@
 import { type Catalog, holdings } from "../migrations/catalog.js";
 import { appliedVersions, sameMigrationName } from "../prod/history.js";
+import type { RepoState } from "../repo/state.js";
 import type { LeaseRow } from "../store/types.js";
-import type { RepoState } from "./sources.js";
 
 /**
  * Something that holds a migration version: a file on main or a branch, production's row, a lease.

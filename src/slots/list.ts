@@ -1,9 +1,9 @@
 import { InputError } from "../errors.js";
 import type { FetchOutcome } from "../git/repo.js";
+import { gatherRepoState } from "../repo/state.js";
 import type { LeaseRow } from "../store/types.js";
 import type { Workspace } from "../workspace.js";
 import { type ProductionReport, productionReport, sourceWarnings } from "./report.js";
-import { gatherRepoState } from "./sources.js";
 import {
   type Collision,
   findCollisions,

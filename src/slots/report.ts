@@ -1,4 +1,4 @@
-import type { RepoState } from "./sources.js";
+import type { RepoState } from "../repo/state.js";
 
 /** What the answer says about production, so "not checked" is never silent. */
 export interface ProductionReport {

@@ -4,13 +4,13 @@ import { InputError } from "../errors.js";
 import type { FetchOutcome } from "../git/repo.js";
 import { actorOf, requireRole, requireWorkerId } from "../identity.js";
 import { fileNamesFor, timestampVersion } from "../migrations/layout.js";
+import { gatherRepoState, type RepoState } from "../repo/state.js";
 import type { EventInput, LeaseEnd, LeaseRow, Plan, Snapshot } from "../store/types.js";
 import type { Workspace } from "../workspace.js";
 import { holdersOf, namesDiffer, summarizeTaken, type TakenSummary } from "./holders.js";
 import { validateCount, validateMigrationName } from "./names.js";
 import { type ProductionReport, productionReport, sourceWarnings } from "./report.js";
 import { appliedMax, mainClash, outOfOrder, productionClash, type SlotSubject } from "./rules.js";
-import { gatherRepoState, type RepoState } from "./sources.js";
 
 export interface ReserveInput {
   name: string;

@@ -1,6 +1,6 @@
+import type { RepoState } from "../repo/state.js";
 import type { LeaseRow } from "../store/types.js";
 import { describeHolder, fileClashes, type Holder, holdersOf, namesDiffer } from "./holders.js";
-import type { RepoState } from "./sources.js";
 
 /**
  * The slot rules: whether a migration file may hold its version. One home for every path that asks

@@ -1,6 +1,6 @@
+import type { RepoState } from "../repo/state.js";
 import type { LeaseRow } from "../store/types.js";
 import { describeHolder, fileClashes, type Holder, holdersOf, namesDiffer } from "./holders.js";
-import type { RepoState } from "./sources.js";
 
 export const LEASE_STATES = ["active", "merged", "applied", "released", "expired", "conflicted"] as const;
 export type LeaseState = (typeof LEASE_STATES)[number];

@@ -6,7 +6,7 @@ import type { GateTarget } from "../../src/gate/target.js";
 import { gitBlobId } from "../../src/hash.js";
 import { buildCatalog } from "../../src/migrations/catalog.js";
 import { parseFileName } from "../../src/migrations/layout.js";
-import { branchAddsOf, type RefCatalog, type RepoState } from "../../src/slots/sources.js";
+import { branchAddsOf, type RefCatalog, type RepoState } from "../../src/repo/state.js";
 import type { LeaseRow, StateStore } from "../../src/store/types.js";
 
 /**
