@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import type { Config } from "../config/schema.js";
 import { checkDeployConfig } from "../deploy-config/service.js";
+import { StateError } from "../errors.js";
 import { forwardEntries } from "../migrations/catalog.js";
 import { appliedVersions, sameMigrationName } from "../prod/history.js";
 import { gatherRepoState, type RepoState } from "../repo/state.js";
@@ -26,7 +27,11 @@ export async function deployStatus(ws: Workspace, options: { fresh?: boolean } =
   if (!options.fresh && ttl > 0) {
     const cached = await readCache(state, key, ttl, ws.clock.now());
     if (cached) return cached;
-    const claimed = await state.store.claimInterval(`${key}:refresh`, ttl, ws.clock.now());
+    // Sharing is an economy: a state file too busy to claim or keep the answer means asking the
+    // sources ourselves, never failing the call.
+    const claimed = await state.store
+      .claimInterval(`${key}:refresh`, ttl, ws.clock.now())
+      .catch((err: unknown) => (err instanceof StateError ? true : Promise.reject(err)));
     if (!claimed) {
       const waited = await waitForCache(state, key, ttl, ws, state.config.deploy.timeout_ms + 1000);
       if (waited) return waited;
@@ -38,7 +43,10 @@ export async function deployStatus(ws: Workspace, options: { fresh?: boolean } =
     inFlight.set(key, pending);
   }
   const status = await pending;
-  await state.store.setShared(key, JSON.stringify(status), status.checkedAt);
+  await state.store.setShared(key, JSON.stringify(status), status.checkedAt).catch((err: unknown) => {
+    if (!(err instanceof StateError)) throw err;
+    ws.logger.warn({ err: err.message }, "the deploy status could not be shared through the state file");
+  });
   return status;
 }
 

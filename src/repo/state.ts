@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.js";
-import { errorMessage, MigrationsDirError } from "../errors.js";
+import { errorMessage, MigrationsDirError, StateError } from "../errors.js";
 import { type FetchOutcome, fetchRemote } from "../git/repo.js";
 import type { TreeEntry } from "../git/tree-scan.js";
 import { type Catalog, deltaAgainst, type Holding } from "../migrations/catalog.js";
@@ -79,11 +79,17 @@ async function maybeFetch(ws: Workspace, view: View, store: StateStore): Promise
     : undefined;
   const remote = gitConfig.remote ?? tracked;
   if (!remote) return { status: "skipped", reason: `${main_branch} is a local branch: no remote to fetch` };
-  const claimed = await store.claimInterval(
-    `fetch:${remote}`,
-    gitConfig.fetch_interval_seconds * 1000,
-    ws.clock.now(),
-  );
+  // The throttle is an economy, not a decision: when the state file is too busy to claim it, the
+  // call goes on with the refs it has rather than fail.
+  const claimed = await store
+    .claimInterval(`fetch:${remote}`, gitConfig.fetch_interval_seconds * 1000, ws.clock.now())
+    .catch((err: unknown) => {
+      if (!(err instanceof StateError)) throw err;
+      ws.logger.warn({ remote, err: err.message }, "the fetch throttle could not be claimed; not fetching");
+      return null;
+    });
+  if (claimed === null)
+    return { status: "skipped", reason: "the state file was too busy to claim the fetch" };
   if (!claimed) {
     return { status: "skipped", reason: `fetched less than ${gitConfig.fetch_interval_seconds}s ago` };
   }
