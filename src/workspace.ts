@@ -10,6 +10,7 @@ import {
   MAIN_CANDIDATES,
   parseConfig,
 } from "./config/load.js";
+import type { Deps, View } from "./deps.js";
 import type { ScratchEngine } from "./dryrun/engine.js";
 import { ConfigError } from "./errors.js";
 import { readBlobs } from "./git/blobs.js";
@@ -31,6 +32,8 @@ import { createPgProduction, type PgProductionOptions, type ProductionSource } f
 import type { StateStore } from "./store/types.js";
 import { SuiteJobs } from "./suite/jobs.js";
 
+export type { View } from "./deps.js";
+
 export interface WorkspaceOptions {
   /** The worker's worktree (the server's cwd). */
   cwd: string;
@@ -46,20 +49,12 @@ export interface WorkspaceOptions {
   identity?: { worker: string; role: Role };
 }
 
-/** What one call sees: the repository, its refs at this moment, the config from main, the caller. */
-export interface View {
-  repo: RepoInfo;
-  refs: RefSnapshot;
-  loaded: LoadedConfig;
-  identity: Identity;
-}
-
 /**
  * Everything a service needs from the place the server runs, resolved lazily and cached where the
  * cache key cannot go stale (config by main's commit, scans by object id). A failure here (no
  * repository, a broken config) is thrown to the caller as a clear error and retried next call.
  */
-export class Workspace {
+export class Workspace implements Deps {
   readonly cwd: string;
   readonly env: Record<string, string | undefined>;
   readonly clock: Clock;

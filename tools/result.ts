@@ -1,11 +1,14 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { Deps } from "../src/deps.js";
 import { describeError, MaiGateError } from "../src/errors.js";
 import type { Logger } from "../src/log.js";
-import type { Workspace } from "../src/workspace.js";
+
+/** The parts of `Deps` this module uses. */
+type Uses = Deps;
 
 /** What every tool gets from `createServer`. */
 export interface ToolDeps {
-  workspace: Workspace;
+  workspace: Uses;
   logger: Logger;
 }
 

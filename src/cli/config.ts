@@ -1,11 +1,14 @@
 import { stringify } from "yaml";
 import { redactEnvRefs } from "../config/env-refs.js";
 import { describeSource } from "../config/load.js";
-import type { Workspace } from "../workspace.js";
+import type { Deps } from "../deps.js";
 import { json, out } from "./output.js";
 
+/** The parts of `Deps` this module uses. */
+type Uses = Pick<Deps, "stateLocation" | "view">;
+
 /** `mai-gate config`: the effective configuration (defaults filled in, secrets shown by name only). */
-export async function printConfig(ws: Workspace, options: { json: boolean }): Promise<void> {
+export async function printConfig(ws: Uses, options: { json: boolean }): Promise<void> {
   const view = await ws.view();
   const { loaded } = view;
   const shown = redactEnvRefs(loaded.config, loaded.envRefs);

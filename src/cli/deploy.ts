@@ -3,8 +3,25 @@ import * as deployTool from "../../tools/deploy-status.js";
 import { doctor } from "../deploy/doctor.js";
 import { deployStatus } from "../deploy/status.js";
 import { checkDeployConfig } from "../deploy-config/service.js";
-import type { Workspace } from "../workspace.js";
+import type { Deps } from "../deps.js";
 import { json, out, table } from "./output.js";
+
+/** The parts of `Deps` this module uses. */
+type Uses = Pick<
+  Deps,
+  | "catalog"
+  | "clock"
+  | "cwd"
+  | "git"
+  | "logger"
+  | "production"
+  | "refreshed"
+  | "repo"
+  | "scanner"
+  | "scratchEngine"
+  | "store"
+  | "view"
+>;
 
 /**
  * `mai-gate status [--json]`: the deploy verdict, asking every source now (a person or a script
@@ -12,7 +29,7 @@ import { json, out, table } from "./output.js";
  * is healthy (CI of main and the live check configured, answered and green); 1 for any other
  * verdict (deploying, unknown, degraded, down) or when the status cannot be computed at all.
  */
-export async function statusCommand(ws: Workspace, options: { json: boolean }): Promise<number> {
+export async function statusCommand(ws: Uses, options: { json: boolean }): Promise<number> {
   const s = await deployStatus(ws, { fresh: true });
   if (options.json) json(deployTool.toOutput(s));
   else out(deployTool.toText(s, "mai-gate status"));
@@ -21,7 +38,7 @@ export async function statusCommand(ws: Workspace, options: { json: boolean }): 
 
 /** `mai-gate doctor deploy [FILE]`: will the next failed deploy keep the site up? Exit 1 on any finding. */
 export async function doctorDeployCommand(
-  ws: Workspace,
+  ws: Uses,
   file: string | undefined,
   options: { json: boolean },
 ): Promise<number> {
@@ -32,7 +49,7 @@ export async function doctorDeployCommand(
 }
 
 /** `mai-gate doctor`: what works and what to fix. Exit 1 when anything configured is broken. */
-export async function doctorCommand(ws: Workspace, options: { json: boolean }): Promise<number> {
+export async function doctorCommand(ws: Uses, options: { json: boolean }): Promise<number> {
   const checks = await doctor(ws);
   if (options.json) json(checks);
   else {

@@ -1,14 +1,17 @@
 import { resolve } from "node:path";
 import { formatBytes, ReadRefusal, readBoundedText } from "../bounded-read.js";
 import { SourceError } from "../deploy/errors.js";
+import type { Deps, View } from "../deps.js";
 import { InputError, MaiGateError } from "../errors.js";
 import { showFileBounded } from "../git/repo.js";
-import type { View, Workspace } from "../workspace.js";
 import { checkComposeText } from "./compose.js";
 import { checkDokploySwarm, fetchDokployApplication } from "./dokploy.js";
 import { DeployConfigError } from "./errors.js";
 import { SAFE_VERDICT } from "./rules.js";
 import type { DeployCheck } from "./types.js";
+
+/** The parts of `Deps` this module uses. */
+type Uses = Pick<Deps, "cwd" | "git" | "repo" | "view">;
 
 /** A compose / stack file bigger than this is refused: real ones are a few KiB. */
 export const COMPOSE_MAX_BYTES = 1024 * 1024;
@@ -31,7 +34,7 @@ export interface DeployConfigResult {
  * configured, the application's Swarm settings from its API.
  */
 export async function checkDeployConfig(
-  ws: Workspace,
+  ws: Uses,
   input: {
     file?: string | undefined;
     /** The CLI run by a person: a file anywhere on the host (still regular, bounded); tools read only the checkout. */
@@ -86,7 +89,7 @@ function checkFile(text: string, label: string, migrateCommands: string[]): Depl
 }
 
 /** With a file named, the check needs no repository or config: it reads just that file. */
-async function viewUnlessOnlyAFile(ws: Workspace, file: string | undefined): Promise<View | null> {
+async function viewUnlessOnlyAFile(ws: Uses, file: string | undefined): Promise<View | null> {
   try {
     return await ws.view();
   } catch (err) {
@@ -97,7 +100,7 @@ async function viewUnlessOnlyAFile(ws: Workspace, file: string | undefined): Pro
 }
 
 async function composeText(
-  ws: Workspace,
+  ws: Uses,
   view: View | null,
   file: string | undefined,
   anywhere: boolean,
@@ -128,7 +131,7 @@ async function composeText(
  * COMPOSE_READ_TIMEOUT_MS, and (unless `anywhere`) inside the checkout, every symlink and `..`
  * resolved: a FIFO cannot hang the server and nothing outside the repository is read, let alone shown.
  */
-async function readNamedFile(ws: Workspace, file: string, anywhere: boolean): Promise<string> {
+async function readNamedFile(ws: Uses, file: string, anywhere: boolean): Promise<string> {
   const root = await ws
     .repo()
     .then((r) => r.root)

@@ -1,11 +1,14 @@
+import type { Deps } from "../deps.js";
 import { checkPgDumpAgainst, pgDumpMajor } from "../dryrun/pgdump.js";
 import { errorMessage } from "../errors.js";
 import { fetchRemote } from "../git/repo.js";
-import type { Workspace } from "../workspace.js";
 import { latestDeployment } from "./dokploy.js";
 import { SourceError } from "./errors.js";
 import { giteaCi } from "./gitea.js";
 import { checkHealth } from "./health.js";
+
+/** The parts of `Deps` this module uses. */
+type Uses = Pick<Deps, "git" | "production" | "scratchEngine" | "view">;
 
 /** One doctor finding: ok, broken (with the fix), or not configured (null). */
 export interface DoctorCheck {
@@ -16,7 +19,7 @@ export interface DoctorCheck {
 }
 
 /** `mai-gate doctor`: asks every configured source once and says what works and what to fix. */
-export async function doctor(ws: Workspace): Promise<DoctorCheck[]> {
+export async function doctor(ws: Uses): Promise<DoctorCheck[]> {
   const view = await ws.view();
   const { config } = view.loaded;
   const out: DoctorCheck[] = [

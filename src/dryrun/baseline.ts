@@ -1,12 +1,15 @@
 import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
+import type { Deps } from "../deps.js";
 import { showFile } from "../git/repo.js";
 import { sha256 } from "../hash.js";
 import { forwardEntries } from "../migrations/catalog.js";
 import { appliedVersions, type HistoryRow } from "../prod/history.js";
 import type { RepoState } from "../repo/state.js";
-import type { Workspace } from "../workspace.js";
 import { BaselineError, checkPgDumpAgainst, dumpSchema, pgDumpMajor, stripPsqlMeta } from "./pgdump.js";
+
+/** The parts of `Deps` this module uses. */
+type Uses = Pick<Deps, "blobTexts" | "clock" | "git" | "production" | "repo">;
 
 /** A migration from main, with its text. */
 export interface MainMigration {
@@ -48,7 +51,7 @@ interface DumpMeta {
  * Resolves the configured baseline. `prod` prefers a fresh dump, then a cached one, then replay;
  * each fallback is said in `notes`. `file:PATH` is read from main, like the config.
  */
-export async function resolveBaseline(ws: Workspace, state: RepoState): Promise<Baseline> {
+export async function resolveBaseline(ws: Uses, state: RepoState): Promise<Baseline> {
   const main = await mainMigrations(ws, state);
   const configured = state.config.scratch.baseline;
   const chosen =
@@ -66,7 +69,7 @@ export async function resolveBaseline(ws: Workspace, state: RepoState): Promise<
 }
 
 /** `scratch.prelude`: statements, or `file:PATH` read from main like the config. */
-async function preludeOf(ws: Workspace, state: RepoState): Promise<string[]> {
+async function preludeOf(ws: Uses, state: RepoState): Promise<string[]> {
   const out: string[] = [];
   for (const entry of state.config.scratch.prelude) {
     if (!entry.startsWith("file:")) {
@@ -104,7 +107,7 @@ export function runnerOf(dsn: string | undefined): string {
   }
 }
 
-async function mainMigrations(ws: Workspace, state: RepoState): Promise<MainMigration[]> {
+async function mainMigrations(ws: Uses, state: RepoState): Promise<MainMigration[]> {
   const entries = forwardEntries(state.main.catalog);
   const texts = await ws.blobTexts(entries.map((e) => e.oid ?? ""));
   return entries.map((e) => {
@@ -150,12 +153,7 @@ function pendingAfter(
   return main.filter((m) => !applied(m.version));
 }
 
-async function fromFile(
-  ws: Workspace,
-  state: RepoState,
-  path: string,
-  main: MainMigration[],
-): Promise<Baseline> {
+async function fromFile(ws: Uses, state: RepoState, path: string, main: MainMigration[]): Promise<Baseline> {
   const text = await showFile(ws.git, state.main.sha, path);
   if (text === null) {
     throw new BaselineError(`scratch.baseline names ${path}, which is not on ${state.main.ref}`, {
@@ -184,7 +182,7 @@ async function fromFile(
   };
 }
 
-async function fromProduction(ws: Workspace, state: RepoState, main: MainMigration[]): Promise<Baseline> {
+async function fromProduction(ws: Uses, state: RepoState, main: MainMigration[]): Promise<Baseline> {
   const dir = join((await ws.repo()).commonDir, "mai-gate", "baselines");
   const { scratch, migrations } = state.config;
   const maxAgeMs = scratch.baseline_max_age_minutes * 60_000;
@@ -242,7 +240,7 @@ function prodBaseline(
   };
 }
 
-async function takeDump(ws: Workspace, state: RepoState): Promise<string> {
+async function takeDump(ws: Uses, state: RepoState): Promise<string> {
   const { prod, scratch } = state.config;
   const source = ws.production(state.view.loaded);
   if (!source || !prod.dsn)

@@ -1,7 +1,7 @@
+import type { Deps } from "../deps.js";
 import { CancelledError } from "../errors.js";
 import { sha256 } from "../hash.js";
 import type { RepoState } from "../repo/state.js";
-import type { Workspace } from "../workspace.js";
 import {
   abortable,
   type Explain,
@@ -21,6 +21,9 @@ import { type SmokeOutcome, smokeProbe } from "./smoke-sql.js";
 import { analyzeSql, PsqlMetaCommandError, SqlSyntaxError } from "./sql.js";
 import { type LintFinding, lintMigrations } from "./squawk.js";
 import { baselineExtensions, ensureBaselineTemplate, MainMigrationError } from "./templates.js";
+
+/** The parts of `Deps` this module uses. */
+type Uses = Pick<Deps, "blobTexts" | "clock" | "git" | "production" | "repo" | "scratchEngine">;
 
 /** One file's rehearsal: how it ran and what squawk says about it. */
 export interface RehearsedFile extends FileRun {
@@ -52,7 +55,7 @@ const changeIndex = new Map<string, Promise<SchemaChange[]>>();
  * Shared by the worker's dry run and `mai-gate check`.
  */
 export async function rehearse(
-  ws: Workspace,
+  ws: Uses,
   state: RepoState,
   files: InputFile[],
   signal?: AbortSignal,

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
+import type { Deps } from "../deps.js";
 import { InputError } from "../errors.js";
 import { gitBlobId } from "../hash.js";
 import { actorOf, requireRole, requireWorkerId } from "../identity.js";
 import { gatherRepoState, type RepoState } from "../repo/state.js";
 import type { DryRunRecord } from "../store/types.js";
-import type { Workspace } from "../workspace.js";
 import type { FailureReport } from "./apply.js";
 import type { Baseline } from "./baseline.js";
 import type { ScratchEngine, TemplateOutcome } from "./engine.js";
@@ -12,6 +12,23 @@ import { branchMigrationPaths, loadInputFiles } from "./files.js";
 import { type RehearsedFile, rehearse } from "./rehearse.js";
 import { type SlotCheck, slotChecks } from "./slot-checks.js";
 import type { SmokeOutcome } from "./smoke-sql.js";
+
+/** The parts of `Deps` this module uses. */
+type Uses = Pick<
+  Deps,
+  | "blobTexts"
+  | "catalog"
+  | "clock"
+  | "git"
+  | "logger"
+  | "production"
+  | "refreshed"
+  | "repo"
+  | "scanner"
+  | "scratchEngine"
+  | "store"
+  | "view"
+>;
 
 export interface FileReport extends RehearsedFile {
   slots: SlotCheck[];
@@ -39,7 +56,7 @@ export interface DryRunResult {
  * outcome for the completion gate, and leaves nothing behind.
  */
 export async function dryRun(
-  ws: Workspace,
+  ws: Uses,
   input: { files?: string[] | undefined; signal?: AbortSignal | undefined },
 ): Promise<DryRunResult> {
   const state = await gatherRepoState(ws, { fetch: true });
@@ -90,7 +107,7 @@ export async function dryRun(
   return out;
 }
 
-async function record(ws: Workspace, state: RepoState, result: DryRunResult): Promise<void> {
+async function record(ws: Uses, state: RepoState, result: DryRunResult): Promise<void> {
   const now = ws.clock.now();
   const records: DryRunRecord[] = result.files.map((f) => ({
     runId: result.runId,

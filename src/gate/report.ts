@@ -1,14 +1,31 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import type { Deps } from "../deps.js";
 import { InputError } from "../errors.js";
 import { actorOf, requireRole } from "../identity.js";
 import { gatherRepoState } from "../repo/state.js";
 import type { CompletionRecord } from "../store/types.js";
 import { runStep, type StepOutcome } from "../suite/run-step.js";
-import type { Workspace } from "../workspace.js";
 import { evaluate, type GateResult } from "./service.js";
 import { realProgram } from "./shim.js";
 import { gateTarget } from "./target.js";
+
+/** The parts of `Deps` this module uses. */
+type Uses = Pick<
+  Deps,
+  | "blobTexts"
+  | "catalog"
+  | "clock"
+  | "env"
+  | "git"
+  | "logger"
+  | "production"
+  | "refreshed"
+  | "repo"
+  | "scanner"
+  | "store"
+  | "view"
+>;
 
 export const MAX_SUMMARY = 8000;
 
@@ -36,7 +53,7 @@ export interface ReporterRun {
  * nothing. A completion already reported for this HEAD is answered without running the reporter again.
  */
 export async function reportCompleted(
-  ws: Workspace,
+  ws: Uses,
   input: { summary: string; worker?: string | undefined },
 ): Promise<ReportResult> {
   const summary = input.summary.trim();
@@ -105,7 +122,7 @@ export function substitute(argv: string[], vars: Record<string, string>): string
 }
 
 async function runReporter(
-  ws: Workspace,
+  ws: Uses,
   argv: string[],
   vars: Record<string, string>,
   timeoutSeconds: number,

@@ -1,10 +1,28 @@
 import { accessSync, closeSync, constants, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { appendFile, chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { basename, delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import type { Deps } from "../deps.js";
 import { describeError, InputError } from "../errors.js";
-import type { Workspace } from "../workspace.js";
 import { fixedPrefix } from "./command-match.js";
 import { describeGate, gateStatus } from "./service.js";
+
+/** The parts of `Deps` this module uses. */
+type Uses = Pick<
+  Deps,
+  | "blobTexts"
+  | "catalog"
+  | "clock"
+  | "cwd"
+  | "env"
+  | "git"
+  | "logger"
+  | "production"
+  | "refreshed"
+  | "repo"
+  | "scanner"
+  | "store"
+  | "view"
+>;
 
 /**
  * A PATH shim named like the reporter's program: the reporter's own command runs only on a green
@@ -91,7 +109,7 @@ export interface InstalledShim {
  * (`CLAUDE_ENV_FILE` set), puts the directory first on the session's PATH. Idempotent.
  */
 export async function installShim(
-  ws: Workspace,
+  ws: Uses,
   options: { dir?: string | undefined; node: string; cli: string },
 ): Promise<InstalledShim> {
   const view = await ws.view();
@@ -162,7 +180,7 @@ async function prependToSessionPath(envFile: string | undefined, dir: string): P
  * and is refused with the reasons when the gate is red or cannot be judged (fail closed); any
  * other command runs the real program without a gate.
  */
-export async function shimDecision(ws: Workspace, spec: ShimSpec, args: string[]): Promise<ShimDecision> {
+export async function shimDecision(ws: Uses, spec: ShimSpec, args: string[]): Promise<ShimDecision> {
   const call = [spec.program, ...args].join(" ");
   let prefix: string[] | null = spec.prefix;
   let unreadable: unknown = null;

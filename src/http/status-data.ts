@@ -1,12 +1,29 @@
 import type { DeployStatus } from "../deploy/report.js";
 import { deployStatus } from "../deploy/status.js";
+import type { Deps } from "../deps.js";
 import { errorMessage } from "../errors.js";
 import { evaluate } from "../gate/service.js";
 import { gateTarget } from "../gate/target.js";
 import { workerOfBranch } from "../identity.js";
 import { gatherRepoState } from "../repo/state.js";
 import { type ListResult, listLeases } from "../slots/list.js";
-import type { Workspace } from "../workspace.js";
+
+/** The parts of `Deps` this module uses. */
+type Uses = Pick<
+  Deps,
+  | "blobTexts"
+  | "catalog"
+  | "clock"
+  | "cwd"
+  | "git"
+  | "logger"
+  | "production"
+  | "refreshed"
+  | "repo"
+  | "scanner"
+  | "store"
+  | "view"
+>;
 
 export interface GateRow {
   branch: string;
@@ -27,7 +44,7 @@ export interface PageData {
 const MAX_GATES = 12;
 
 /** Reads leases, every worker branch's gate (judged from its ref) and the deploy status, in parallel. */
-export async function pageData(ws: Workspace): Promise<PageData> {
+export async function pageData(ws: Uses): Promise<PageData> {
   const [leases, gates, deploy] = await Promise.all([
     attempt(() => listLeases(ws, {})),
     attempt(() => branchGates(ws)),
@@ -44,7 +61,7 @@ async function attempt<T>(fn: () => Promise<T>): Promise<T | { error: string }> 
   }
 }
 
-async function branchGates(ws: Workspace): Promise<GateRow[]> {
+async function branchGates(ws: Uses): Promise<GateRow[]> {
   const state = await gatherRepoState(ws, { fetch: false });
   const names = new Map<string, string>();
   for (const ref of state.view.refs.refs.keys()) {

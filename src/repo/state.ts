@@ -1,11 +1,17 @@
 import type { Config } from "../config/schema.js";
+import type { Deps, View } from "../deps.js";
 import { errorMessage, MigrationsDirError, StateError } from "../errors.js";
 import { type FetchOutcome, fetchRemote } from "../git/repo.js";
 import type { TreeEntry } from "../git/tree-scan.js";
 import { type Catalog, deltaAgainst, type Holding } from "../migrations/catalog.js";
 import type { ProdHistory } from "../prod/history.js";
 import type { StateStore } from "../store/types.js";
-import type { View, Workspace } from "../workspace.js";
+
+/** The parts of `Deps` this module uses. */
+type Uses = Pick<
+  Deps,
+  "catalog" | "clock" | "git" | "logger" | "production" | "refreshed" | "scanner" | "store" | "view"
+>;
 
 export interface RefCatalog {
   ref: string;
@@ -42,7 +48,7 @@ export interface RepoState {
  * Reads main, every branch and production. Fetches first (throttled across processes, bounded by a
  * timeout; offline is an outcome). Production's failure never fails the call: it is reported.
  */
-export async function gatherRepoState(ws: Workspace, options: { fetch: boolean }): Promise<RepoState> {
+export async function gatherRepoState(ws: Uses, options: { fetch: boolean }): Promise<RepoState> {
   let view = await ws.view();
   const { config } = view.loaded;
   const store = await ws.store(view.loaded);
@@ -71,7 +77,7 @@ export function branchAddsOf(main: RefCatalog, branches: RefCatalog[]): Map<numb
   return adds;
 }
 
-async function maybeFetch(ws: Workspace, view: View, store: StateStore): Promise<FetchOutcome> {
+async function maybeFetch(ws: Uses, view: View, store: StateStore): Promise<FetchOutcome> {
   const { git: gitConfig, main_branch } = view.loaded.config;
   // main_branch is a remote-tracking ref (origin/main) unless the config names the remote itself.
   const tracked = view.refs.remote.has(main_branch)
@@ -100,7 +106,7 @@ async function maybeFetch(ws: Workspace, view: View, store: StateStore): Promise
 }
 
 async function scanCatalogs(
-  ws: Workspace,
+  ws: Uses,
   view: View,
   config: Config,
 ): Promise<{ main: RefCatalog; branches: RefCatalog[] }> {
@@ -134,9 +140,9 @@ async function scanCatalogs(
   };
 }
 
-async function readProduction(ws: Workspace, view: View): Promise<ProductionState> {
+async function readProduction(ws: Uses, view: View): Promise<ProductionState> {
   const dsnRef = view.loaded.envRefs.find((r) => r.key === "prod.dsn");
-  let source: ReturnType<Workspace["production"]>;
+  let source: ReturnType<Deps["production"]>;
   try {
     source = ws.production(view.loaded);
   } catch (err) {

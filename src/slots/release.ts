@@ -1,7 +1,10 @@
+import type { Deps } from "../deps.js";
 import { ForbiddenError, InputError, NotFoundError } from "../errors.js";
 import { actorOf, requireRole, requireWorkerId } from "../identity.js";
 import type { LeaseRow, Plan } from "../store/types.js";
-import type { Workspace } from "../workspace.js";
+
+/** The parts of `Deps` this module uses. */
+type Uses = Pick<Deps, "clock" | "store" | "view">;
 
 export interface ReleaseInput {
   leaseId?: string | undefined;
@@ -19,7 +22,7 @@ export interface ReleaseResult {
 const MAX_REASON = 500;
 
 /** Gives a lease back. A worker may release only its own; the head may revoke any, with a reason. */
-export async function releaseSlot(ws: Workspace, input: ReleaseInput): Promise<ReleaseResult> {
+export async function releaseSlot(ws: Uses, input: ReleaseInput): Promise<ReleaseResult> {
   const reason = input.reason.trim();
   if (!reason) throw new InputError("reason is empty", "Say in a few words why the slot is given back.");
   if (reason.length > MAX_REASON)
