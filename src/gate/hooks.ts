@@ -1,6 +1,6 @@
 import { describeError } from "../errors.js";
 import { commitsAhead } from "../git/changes.js";
-import type { Workspace } from "../workspace.js";
+import type { Deps } from "../deps.js";
 import { invokesReporter, namesWord } from "./command-match.js";
 import type { GateResult } from "./service.js";
 
@@ -19,7 +19,8 @@ interface StopInput {
   cwd?: string;
 }
 
-export type OpenWorkspace = (cwd: string | undefined) => Workspace;
+/** Opens what a hook needs for the session's directory; the hook closes it when it has answered. */
+export type OpenWorkspace = (cwd: string | undefined) => Deps & { close(): Promise<void> };
 
 /**
  * PreToolUse: a Bash command that runs the reporter (read with a shell parser, see
