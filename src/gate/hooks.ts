@@ -1,6 +1,6 @@
+import type { Deps } from "../deps.js";
 import { describeError } from "../errors.js";
 import { commitsAhead } from "../git/changes.js";
-import type { Deps } from "../deps.js";
 import { invokesReporter, namesWord } from "./command-match.js";
 import type { GateResult } from "./service.js";
 
