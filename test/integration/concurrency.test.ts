@@ -71,7 +71,7 @@ describe("many real processes on one state file", () => {
     } finally {
       await Promise.all(servers.map((s) => s.close()));
     }
-  });
+  }, 240_000);
 
   it("a process killed with SIGKILL mid-run leaves the file consistent and usable", async () => {
     const cwd = await sandbox.worktree("kill/base");
