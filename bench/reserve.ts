@@ -26,7 +26,7 @@ export async function benchReserve(): Promise<void> {
       })),
     );
     const cwd = await sandbox.worktree("bench/solo");
-    const client = await spawnClient(cwd, {});
+    const client = await spawnClient(cwd, { MAI_WORKER: "solo" });
     await reserve(client, "warmup");
     await client.ping();
     const n = 300;
