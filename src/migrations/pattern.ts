@@ -1,4 +1,14 @@
-import { RE2JS } from "re2js";
+import { createRequire } from "node:module";
+import type { RE2JS } from "re2js";
+
+// Loaded on the first custom pattern: the config schema imports this module on every start (the
+// hook runs before each shell command a worker runs), and most layouts have no pattern.
+const require = createRequire(import.meta.url);
+let engine: typeof RE2JS | undefined;
+const re2 = (): typeof RE2JS => {
+  engine ??= (require("re2js") as { RE2JS: typeof RE2JS }).RE2JS;
+  return engine;
+};
 
 /**
  * A custom layout's `pattern`, run by re2js (a port of RE2): matching takes time linear in the file
@@ -14,7 +24,7 @@ export function compilePattern(pattern: string): CompiledPattern {
   let compiled = cache.get(pattern);
   if (!compiled) {
     try {
-      compiled = { ok: true, re: RE2JS.compile(pattern) };
+      compiled = { ok: true, re: re2().compile(pattern) };
     } catch (err) {
       compiled = {
         ok: false,
