@@ -7,6 +7,15 @@ import { type App, createApp, MIG_DIR, mainMigrations } from "../helpers/app.js"
 import { connect, structured, textOf } from "../helpers/mcp.js";
 import { PG_ADMIN, SCRATCH_ADMIN } from "../helpers/pg.js";
 
+/** main's mai-gate.yaml with scratch on env:SCRATCH_DSN and these scratch settings. */
+const scratchConfig = (scratch: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    migrations: { dir: MIG_DIR, history_table: "paliad.applied_migrations" },
+    prod: { dsn: "env:PROD_RO_DSN" },
+    scratch: { dsn: "env:SCRATCH_DSN", ...scratch },
+    git: { fetch_interval_seconds: 0 },
+  });
+
 /**
  * A branch's migration is untrusted code: it runs as an unprivileged role on a server that is
  * provably not production, and every way out of its clone is refused by the server itself.
@@ -103,12 +112,7 @@ describe("the scratch server must be provably not production, with an unprivileg
     if (scratch)
       await app.sandbox.commitToMain(
         {
-          "mai-gate.yaml": JSON.stringify({
-            migrations: { dir: MIG_DIR, history_table: "paliad.applied_migrations" },
-            prod: { dsn: "env:PROD_RO_DSN" },
-            scratch: { dsn: "env:SCRATCH_DSN", ...scratch },
-            git: { fetch_interval_seconds: 0 },
-          }),
+          "mai-gate.yaml": scratchConfig(scratch),
         },
         "scratch settings",
       );
@@ -134,18 +138,7 @@ describe("the scratch server must be provably not production, with an unprivileg
   });
 
   it("a scratch database on production's own server is refused unless allowed; production's database never", async () => {
-    await app.sandbox.commitToMain(
-      {
-        "mai-gate.yaml": JSON.stringify({
-          migrations: { dir: MIG_DIR, history_table: "paliad.applied_migrations" },
-          prod: { dsn: "env:PROD_RO_DSN" },
-          scratch: { dsn: "env:SCRATCH_DSN" },
-          git: { fetch_interval_seconds: 0 },
-        }),
-      },
-      "plain scratch",
-    );
-    const sameServer = await dryRunWith({ SCRATCH_DSN: PG_ADMIN });
+    const sameServer = await dryRunWith({ SCRATCH_DSN: PG_ADMIN }, {});
     expect(textOf(sameServer)).toContain("scratch.dsn is on production's own server");
     const local = new URL(app.prod.dsn);
     local.hostname = "localhost";
@@ -162,18 +155,7 @@ describe("the scratch server must be provably not production, with an unprivileg
   });
 
   it("fails closed: production unreachable means no dry run, with the reason", async () => {
-    await app.sandbox.commitToMain(
-      {
-        "mai-gate.yaml": JSON.stringify({
-          migrations: { dir: MIG_DIR, history_table: "paliad.applied_migrations" },
-          prod: { dsn: "env:PROD_RO_DSN" },
-          scratch: { dsn: "env:SCRATCH_DSN" },
-          git: { fetch_interval_seconds: 0 },
-        }),
-      },
-      "plain scratch again",
-    );
-    const r = await dryRunWith({ PROD_RO_DSN: "postgres://postgres@127.0.0.1:1/postgres" });
+    const r = await dryRunWith({ PROD_RO_DSN: "postgres://postgres@127.0.0.1:1/postgres" }, {});
     expect(r.isError).toBe(true);
     expect(textOf(r)).toContain(
       "cannot prove the scratch server is not production: production could not be identified",
@@ -205,12 +187,7 @@ exec pg_dump "$@"
     withPassword.password = password;
     await app.sandbox.commitToMain(
       {
-        "mai-gate.yaml": JSON.stringify({
-          migrations: { dir: MIG_DIR, history_table: "paliad.applied_migrations" },
-          prod: { dsn: "env:PROD_RO_DSN" },
-          scratch: { dsn: "env:SCRATCH_DSN", pg_dump: fake },
-          git: { fetch_interval_seconds: 0 },
-        }),
+        "mai-gate.yaml": scratchConfig({ pg_dump: fake }),
       },
       "a recording pg_dump",
     );
