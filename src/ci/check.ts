@@ -1,8 +1,8 @@
 import { posix } from "node:path";
-import type { Deps } from "../deps.js";
 import { mainFailureMeaning } from "../dryrun/baseline.js";
 import { loadInputFiles } from "../dryrun/files.js";
 import { rehearse } from "../dryrun/rehearse.js";
+import type { DryRunDeps } from "../dryrun/service.js";
 import { type GateFacts, gatherFacts } from "../gate/facts.js";
 import { judge } from "../gate/service.js";
 import { commitTarget } from "../gate/target.js";
@@ -10,23 +10,6 @@ import { type Catalog, catalogFromTree, forwardEntries } from "../migrations/cat
 import { gatherRepoState, type RepoState } from "../repo/state.js";
 import { namesDiffer } from "../slots/holders.js";
 import type { CheckFinding, CheckName, CheckResult, CheckRun } from "./types.js";
-
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<
-  Deps,
-  | "blobTexts"
-  | "catalog"
-  | "clock"
-  | "git"
-  | "logger"
-  | "production"
-  | "refreshed"
-  | "repo"
-  | "scanner"
-  | "scratchEngine"
-  | "store"
-  | "view"
->;
 
 /**
  * `mai-gate check` for CI. On the checked-out commit: every verdict condition that needs none of a
@@ -37,7 +20,7 @@ type Uses = Pick<
  * main's pending migrations plus the branch's new files.
  */
 export async function runCheck(
-  ws: Uses,
+  ws: DryRunDeps,
   options: { dryRun: boolean; branch?: string | undefined },
 ): Promise<CheckResult> {
   const state = await gatherRepoState(ws, { fetch: true });
@@ -99,7 +82,7 @@ async function timed(
 }
 
 /** The migration directory of the checked-out commit (committed content, not the disk). */
-async function headCatalog(ws: Uses, state: RepoState, head: string): Promise<Catalog> {
+async function headCatalog(ws: DryRunDeps, state: RepoState, head: string): Promise<Catalog> {
   const scan = (await ws.scanner(state.config.migrations.dir).scan([head])).get(head);
   return catalogFromTree(scan?.entries ?? [], state.config.migrations);
 }
@@ -182,7 +165,12 @@ function historyFindings(
   return null;
 }
 
-async function dryRunFindings(ws: Uses, facts: GateFacts, out: CheckFinding[], run: CheckRun): Promise<null> {
+async function dryRunFindings(
+  ws: DryRunDeps,
+  facts: GateFacts,
+  out: CheckFinding[],
+  run: CheckRun,
+): Promise<null> {
   const state = facts.state;
   const paths = facts.changes.added.map((f) => f.path);
   const files = await loadInputFiles(state.view.repo.root, paths, state);

@@ -1,27 +1,13 @@
 import * as deployConfigTool from "../../tools/check-deploy-config.js";
 import * as deployTool from "../../tools/deploy-status.js";
 import { doctor } from "../deploy/doctor.js";
-import { deployStatus } from "../deploy/status.js";
+import { type DeployStatusDeps, deployStatus } from "../deploy/status.js";
 import { checkDeployConfig } from "../deploy-config/service.js";
 import type { Deps } from "../deps.js";
 import { json, out, table } from "./output.js";
 
 /** The parts of `Deps` this module uses. */
-type Uses = Pick<
-  Deps,
-  | "catalog"
-  | "clock"
-  | "cwd"
-  | "git"
-  | "logger"
-  | "production"
-  | "refreshed"
-  | "repo"
-  | "scanner"
-  | "scratchEngine"
-  | "store"
-  | "view"
->;
+type Uses = DeployStatusDeps & Pick<Deps, "scratchEngine">;
 
 /**
  * `mai-gate status [--json]`: the deploy verdict, asking every source now (a person or a script

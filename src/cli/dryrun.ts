@@ -1,27 +1,13 @@
 import * as dryRunTool from "../../tools/dry-run-migration.js";
-import type { Deps } from "../deps.js";
-import { dryRun } from "../dryrun/service.js";
+import { type DryRunDeps, dryRun } from "../dryrun/service.js";
 import { json, out } from "./output.js";
 
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<
-  Deps,
-  | "blobTexts"
-  | "catalog"
-  | "clock"
-  | "git"
-  | "logger"
-  | "production"
-  | "refreshed"
-  | "repo"
-  | "scanner"
-  | "scratchEngine"
-  | "store"
-  | "view"
->;
-
 /** `mai-gate dry-run [FILES...]`: the same rehearsal a worker's tool call makes. Exit 1 when it fails. */
-export async function dryRunCommand(ws: Uses, files: string[], options: { json: boolean }): Promise<number> {
+export async function dryRunCommand(
+  ws: DryRunDeps,
+  files: string[],
+  options: { json: boolean },
+): Promise<number> {
   const result = await dryRun(ws, { files });
   if (options.json) json(dryRunTool.toOutput(result));
   else out(dryRunTool.toText(result));

@@ -3,31 +3,17 @@ import { gateOutput } from "../../tools/gate-output.js";
 import { verificationOutput, verificationText } from "../../tools/verify-completion.js";
 import type { CheckResult } from "../ci/types.js";
 import { EXIT } from "../ci/types.js";
-import type { Deps } from "../deps.js";
+import type { DryRunDeps } from "../dryrun/service.js";
 import { describeError, InputError } from "../errors.js";
 import { describeGate, gateStatus } from "../gate/service.js";
 import { verifyCompletion } from "../gate/verify.js";
 import { fail, json, out, table, UsageError } from "./output.js";
 
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<
-  Deps,
-  | "blobTexts"
-  | "catalog"
-  | "clock"
-  | "git"
-  | "logger"
-  | "production"
-  | "refreshed"
-  | "repo"
-  | "scanner"
-  | "scratchEngine"
-  | "store"
-  | "view"
->;
-
 /** `mai-gate gate [--branch B]`: the completion gate, for people and the head. Exit 1 when red. */
-export async function gateCommand(ws: Uses, options: { branch?: string; json: boolean }): Promise<number> {
+export async function gateCommand(
+  ws: DryRunDeps,
+  options: { branch?: string; json: boolean },
+): Promise<number> {
   const gate = await gateStatus(ws, { branch: options.branch });
   if (options.json) json(gateOutput(gate));
   else {
@@ -45,7 +31,7 @@ export async function gateCommand(ws: Uses, options: { branch?: string; json: bo
 
 /** `mai-gate completions`: recorded completions, newest first (the head's view). */
 export async function completionsCommand(
-  ws: Uses,
+  ws: DryRunDeps,
   options: { worker?: string; json: boolean },
 ): Promise<number> {
   const view = await ws.view();
@@ -75,7 +61,11 @@ export async function completionsCommand(
  * completion for exactly that sha is recorded and its gate is green now; 1 when not; 2 for bad
  * usage (missing arguments, a sha that is not one); 3 when it cannot be judged.
  */
-export async function verifyCommand(ws: Uses, args: string[], options: { json: boolean }): Promise<number> {
+export async function verifyCommand(
+  ws: DryRunDeps,
+  args: string[],
+  options: { json: boolean },
+): Promise<number> {
   const [worker, branch, sha] = args;
   if (!worker || !branch || !sha || args.length > 3)
     return fail(
@@ -98,7 +88,7 @@ export async function verifyCommand(ws: Uses, args: string[], options: { json: b
 
 /** `mai-gate check` for CI: exit 0 passed, 1 failed, 3 could not run (see the README). */
 export async function checkCommand(
-  ws: Uses,
+  ws: DryRunDeps,
   options: { format: string; junit?: string; dryRun: boolean; branch?: string },
 ): Promise<number> {
   if (!["human", "github", "json"].includes(options.format)) {

@@ -1,26 +1,27 @@
 import * as listTool from "../../tools/list-slot-leases.js";
 import * as reserveTool from "../../tools/reserve-migration-slot.js";
-import type { Deps } from "../deps.js";
+import type { RepoStateDeps } from "../repo/state.js";
 import { listLeases } from "../slots/list.js";
 import { releaseSlot } from "../slots/release.js";
 import { reserveSlot } from "../slots/reserve.js";
 import { json, out, table } from "./output.js";
 
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<
-  Deps,
-  "catalog" | "clock" | "git" | "logger" | "production" | "refreshed" | "scanner" | "store" | "view"
->;
-
 /** `mai-gate reserve NAME`: the same reservation a worker's tool call makes. */
-export async function reserveCommand(ws: Uses, name: string, options: { count?: number; json: boolean }) {
+export async function reserveCommand(
+  ws: RepoStateDeps,
+  name: string,
+  options: { count?: number; json: boolean },
+) {
   const result = await reserveSlot(ws, { name, count: options.count });
   if (options.json) json(reserveTool.toOutput(result));
   else out(reserveTool.toText(result));
 }
 
 /** `mai-gate leases`: every lease with its state, for people and the head. */
-export async function leasesCommand(ws: Uses, options: { json: boolean; all: boolean; worker?: string }) {
+export async function leasesCommand(
+  ws: RepoStateDeps,
+  options: { json: boolean; all: boolean; worker?: string },
+) {
   const result = await listLeases(ws, { includeEnded: options.all, worker: options.worker });
   if (options.json) {
     json(listTool.toOutput(result));
@@ -42,7 +43,12 @@ export async function leasesCommand(ws: Uses, options: { json: boolean; all: boo
 }
 
 /** `mai-gate release LEASE --reason R`. */
-export async function releaseCommand(ws: Uses, leaseId: string, reason: string, options: { json: boolean }) {
+export async function releaseCommand(
+  ws: RepoStateDeps,
+  leaseId: string,
+  reason: string,
+  options: { json: boolean },
+) {
   const r = await releaseSlot(ws, { leaseId, reason });
   if (options.json) json({ lease: r.lease, released: r.released });
   else

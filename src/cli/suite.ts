@@ -1,17 +1,16 @@
 import { suiteOutput, suiteText } from "../../tools/suite-output.js";
-import type { Deps } from "../deps.js";
 import type { Progress } from "../suite/jobs.js";
-import { MAX_WAIT_S, runSuite, suiteStatus } from "../suite/service.js";
+import { MAX_WAIT_S, runSuite, type SuiteDeps, suiteStatus } from "../suite/service.js";
 import { json, out } from "./output.js";
-
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<Deps, "clock" | "git" | "logger" | "repo" | "store" | "suiteJobs" | "view">;
 
 /**
  * `mai-gate suite [--profile P]`: runs the suite and streams step progress — one updating line on a
  * terminal, plain lines otherwise. Ctrl-C cancels the run and kills its processes. Exit 1 unless it passed.
  */
-export async function suiteCommand(ws: Uses, options: { profile?: string; json: boolean }): Promise<number> {
+export async function suiteCommand(
+  ws: SuiteDeps,
+  options: { profile?: string; json: boolean },
+): Promise<number> {
   const tty = process.stderr.isTTY === true && !options.json;
   const controller = new AbortController();
   const onSigint = () => controller.abort();

@@ -5,7 +5,7 @@ import type { Deps } from "../deps.js";
 import { StateError } from "../errors.js";
 import { forwardEntries } from "../migrations/catalog.js";
 import { appliedVersions, sameMigrationName } from "../prod/history.js";
-import { gatherRepoState, type RepoState } from "../repo/state.js";
+import { gatherRepoState, type RepoState, type RepoStateDeps } from "../repo/state.js";
 import { latestDeployment } from "./dokploy.js";
 import { SourceError } from "./errors.js";
 import { giteaCi } from "./gitea.js";
@@ -13,21 +13,8 @@ import { checkHealth } from "./health.js";
 import type { DeployStatus, HistoryReport, SmokeReport, SourceReport } from "./report.js";
 import { judge } from "./verdict.js";
 
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<
-  Deps,
-  | "catalog"
-  | "clock"
-  | "cwd"
-  | "git"
-  | "logger"
-  | "production"
-  | "refreshed"
-  | "repo"
-  | "scanner"
-  | "store"
-  | "view"
->;
+/** What deploy status uses of `Deps`. */
+export type DeployStatusDeps = RepoStateDeps & Pick<Deps, "cwd" | "repo">;
 
 const inFlight = new Map<string, Promise<DeployStatus>>();
 
@@ -36,7 +23,10 @@ const inFlight = new Map<string, Promise<DeployStatus>>();
  * each. Answers are shared for `deploy.cache_seconds` through the state store, so many workers'
  * servers polling at once cause one round of upstream requests, not one per worker.
  */
-export async function deployStatus(ws: Uses, options: { fresh?: boolean } = {}): Promise<DeployStatus> {
+export async function deployStatus(
+  ws: DeployStatusDeps,
+  options: { fresh?: boolean } = {},
+): Promise<DeployStatus> {
   const state = await gatherRepoState(ws, { fetch: true });
   const key = `deploy_status:${state.main.sha}`;
   const ttl = state.config.deploy.cache_seconds * 1000;
@@ -77,7 +67,7 @@ async function readCache(
   return { ...(JSON.parse(hit.value) as DeployStatus), cachedMs: now - hit.at };
 }
 
-async function waitForCache(state: RepoState, key: string, ttl: number, ws: Uses, maxMs: number) {
+async function waitForCache(state: RepoState, key: string, ttl: number, ws: DeployStatusDeps, maxMs: number) {
   const until = Date.now() + maxMs;
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 50));
@@ -87,7 +77,7 @@ async function waitForCache(state: RepoState, key: string, ttl: number, ws: Uses
   return null;
 }
 
-async function collect(ws: Uses, state: RepoState): Promise<DeployStatus> {
+async function collect(ws: DeployStatusDeps, state: RepoState): Promise<DeployStatus> {
   const { deploy } = state.config;
   const timeoutMs = deploy.timeout_ms;
   const sha = state.main.sha;

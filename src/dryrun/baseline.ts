@@ -8,8 +8,8 @@ import { appliedVersions, type HistoryRow } from "../prod/history.js";
 import type { RepoState } from "../repo/state.js";
 import { BaselineError, checkPgDumpAgainst, dumpSchema, pgDumpMajor, stripPsqlMeta } from "./pgdump.js";
 
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<Deps, "blobTexts" | "clock" | "git" | "production" | "repo">;
+/** What resolving a baseline uses of `Deps`. */
+export type BaselineDeps = Pick<Deps, "blobTexts" | "clock" | "git" | "production" | "repo">;
 
 /** A migration from main, with its text. */
 export interface MainMigration {
@@ -51,7 +51,7 @@ interface DumpMeta {
  * Resolves the configured baseline. `prod` prefers a fresh dump, then a cached one, then replay;
  * each fallback is said in `notes`. `file:PATH` is read from main, like the config.
  */
-export async function resolveBaseline(ws: Uses, state: RepoState): Promise<Baseline> {
+export async function resolveBaseline(ws: BaselineDeps, state: RepoState): Promise<Baseline> {
   const main = await mainMigrations(ws, state);
   const configured = state.config.scratch.baseline;
   const chosen =
@@ -69,7 +69,7 @@ export async function resolveBaseline(ws: Uses, state: RepoState): Promise<Basel
 }
 
 /** `scratch.prelude`: statements, or `file:PATH` read from main like the config. */
-async function preludeOf(ws: Uses, state: RepoState): Promise<string[]> {
+async function preludeOf(ws: BaselineDeps, state: RepoState): Promise<string[]> {
   const out: string[] = [];
   for (const entry of state.config.scratch.prelude) {
     if (!entry.startsWith("file:")) {
@@ -107,7 +107,7 @@ export function runnerOf(dsn: string | undefined): string {
   }
 }
 
-async function mainMigrations(ws: Uses, state: RepoState): Promise<MainMigration[]> {
+async function mainMigrations(ws: BaselineDeps, state: RepoState): Promise<MainMigration[]> {
   const entries = forwardEntries(state.main.catalog);
   const texts = await ws.blobTexts(entries.map((e) => e.oid ?? ""));
   return entries.map((e) => {
@@ -153,7 +153,12 @@ function pendingAfter(
   return main.filter((m) => !applied(m.version));
 }
 
-async function fromFile(ws: Uses, state: RepoState, path: string, main: MainMigration[]): Promise<Baseline> {
+async function fromFile(
+  ws: BaselineDeps,
+  state: RepoState,
+  path: string,
+  main: MainMigration[],
+): Promise<Baseline> {
   const text = await showFile(ws.git, state.main.sha, path);
   if (text === null) {
     throw new BaselineError(`scratch.baseline names ${path}, which is not on ${state.main.ref}`, {
@@ -182,7 +187,7 @@ async function fromFile(ws: Uses, state: RepoState, path: string, main: MainMigr
   };
 }
 
-async function fromProduction(ws: Uses, state: RepoState, main: MainMigration[]): Promise<Baseline> {
+async function fromProduction(ws: BaselineDeps, state: RepoState, main: MainMigration[]): Promise<Baseline> {
   const dir = join((await ws.repo()).commonDir, "mai-gate", "baselines");
   const { scratch, migrations } = state.config;
   const maxAgeMs = scratch.baseline_max_age_minutes * 60_000;
@@ -240,7 +245,7 @@ function prodBaseline(
   };
 }
 
-async function takeDump(ws: Uses, state: RepoState): Promise<string> {
+async function takeDump(ws: BaselineDeps, state: RepoState): Promise<string> {
   const { prod, scratch } = state.config;
   const source = ws.production(state.view.loaded);
   if (!source || !prod.dsn)

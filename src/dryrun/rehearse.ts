@@ -12,7 +12,7 @@ import {
   runCommitting,
   runWarm,
 } from "./apply.js";
-import { type Baseline, resolveBaseline } from "./baseline.js";
+import { type Baseline, type BaselineDeps, resolveBaseline } from "./baseline.js";
 import type { ScratchEngine, TemplateOutcome } from "./engine.js";
 import { explainFailure, indexSchemaChanges, type SchemaChange } from "./explain.js";
 import type { InputFile } from "./files.js";
@@ -23,7 +23,7 @@ import { type LintFinding, lintMigrations } from "./squawk.js";
 import { baselineExtensions, ensureBaselineTemplate, MainMigrationError } from "./templates.js";
 
 /** The parts of `Deps` this module uses. */
-type Uses = Pick<Deps, "blobTexts" | "clock" | "git" | "production" | "repo" | "scratchEngine">;
+type Uses = BaselineDeps & Pick<Deps, "scratchEngine">;
 
 /** One file's rehearsal: how it ran and what squawk says about it. */
 export interface RehearsedFile extends FileRun {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Deps } from "../deps.js";
 import { InputError } from "../errors.js";
+import type { GateDeps } from "../gate/service.js";
 import { gitBlobId } from "../hash.js";
 import { actorOf, requireRole, requireWorkerId } from "../identity.js";
 import { gatherRepoState, type RepoState } from "../repo/state.js";
@@ -13,22 +14,8 @@ import { type RehearsedFile, rehearse } from "./rehearse.js";
 import { type SlotCheck, slotChecks } from "./slot-checks.js";
 import type { SmokeOutcome } from "./smoke-sql.js";
 
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<
-  Deps,
-  | "blobTexts"
-  | "catalog"
-  | "clock"
-  | "git"
-  | "logger"
-  | "production"
-  | "refreshed"
-  | "repo"
-  | "scanner"
-  | "scratchEngine"
-  | "store"
-  | "view"
->;
+/** What a dry run uses of `Deps`: what a gate does, and the scratch engine. */
+export type DryRunDeps = GateDeps & Pick<Deps, "scratchEngine">;
 
 export interface FileReport extends RehearsedFile {
   slots: SlotCheck[];
@@ -56,7 +43,7 @@ export interface DryRunResult {
  * outcome for the completion gate, and leaves nothing behind.
  */
 export async function dryRun(
-  ws: Uses,
+  ws: DryRunDeps,
   input: { files?: string[] | undefined; signal?: AbortSignal | undefined },
 ): Promise<DryRunResult> {
   const state = await gatherRepoState(ws, { fetch: true });
@@ -107,7 +94,7 @@ export async function dryRun(
   return out;
 }
 
-async function record(ws: Uses, state: RepoState, result: DryRunResult): Promise<void> {
+async function record(ws: DryRunDeps, state: RepoState, result: DryRunResult): Promise<void> {
   const now = ws.clock.now();
   const records: DryRunRecord[] = result.files.map((f) => ({
     runId: result.runId,

@@ -1,16 +1,12 @@
-import type { Deps } from "../deps.js";
 import { MaiGateError } from "../errors.js";
 import { sha256 } from "../hash.js";
 import type { RepoState } from "../repo/state.js";
 import { type Explain, type FailureReport, type PreparedFile, runCommitting } from "./apply.js";
-import { type Baseline, type MainMigration, resolveBaseline } from "./baseline.js";
+import { type Baseline, type BaselineDeps, type MainMigration, resolveBaseline } from "./baseline.js";
 import type { ScratchEngine, TemplateOutcome } from "./engine.js";
 import { createdExtensions } from "./pglite-extensions.js";
 import { runPrelude } from "./prelude.js";
 import { analyzeSql, SqlSyntaxError } from "./sql.js";
-
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<Deps, "blobTexts" | "clock" | "git" | "production" | "repo">;
 
 /** A migration already on main fails against the baseline: the next deploy will fail the same way. */
 export class MainMigrationError extends MaiGateError {
@@ -41,7 +37,7 @@ export function chainKeys(baseline: Baseline): string[] {
 }
 
 /** The template key a dry run must have used to count now: the current baseline plus main's pending. */
-export async function currentTemplateKey(ws: Uses, state: RepoState): Promise<string | null> {
+export async function currentTemplateKey(ws: BaselineDeps, state: RepoState): Promise<string | null> {
   return chainKeys(await resolveBaseline(ws, state)).at(-1) ?? null;
 }
 

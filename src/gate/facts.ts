@@ -1,5 +1,5 @@
 import { describeSource } from "../config/load.js";
-import type { Deps } from "../deps.js";
+import type { BaselineDeps } from "../dryrun/baseline.js";
 import { committedChanges } from "../git/changes.js";
 import { sha256 } from "../hash.js";
 import type { RepoState } from "../repo/state.js";
@@ -7,9 +7,6 @@ import type { DryRunRecord, LeaseRow, SuiteRunRecord } from "../store/types.js";
 import { suiteDefinition } from "../suite/definition.js";
 import { type BranchChanges, classifyChanges } from "./migrations.js";
 import type { GateTarget } from "./target.js";
-
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<Deps, "blobTexts" | "clock" | "git" | "production" | "repo">;
 
 /** Whether the config the verdict used is main's: only then can a completion be reported or verified. */
 export interface ConfigTrust {
@@ -62,7 +59,7 @@ const DRY_RUN_SETS = 25;
 
 /** Reads the facts for one verdict. `scope: "ci"` skips the worker's own records. */
 export async function gatherFacts(
-  ws: Uses,
+  ws: BaselineDeps,
   state: RepoState,
   target: GateTarget,
   scope: GateFacts["scope"],
@@ -92,7 +89,7 @@ export async function gatherFacts(
 }
 
 async function evidence(
-  ws: Uses,
+  ws: BaselineDeps,
   state: RepoState,
   target: GateTarget,
   changes: BranchChanges,

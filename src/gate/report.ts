@@ -6,26 +6,12 @@ import { actorOf, requireRole } from "../identity.js";
 import { gatherRepoState } from "../repo/state.js";
 import type { CompletionRecord } from "../store/types.js";
 import { runStep, type StepOutcome } from "../suite/run-step.js";
-import { evaluate, type GateResult } from "./service.js";
+import { evaluate, type GateDeps, type GateResult } from "./service.js";
 import { realProgram } from "./shim.js";
 import { gateTarget } from "./target.js";
 
 /** The parts of `Deps` this module uses. */
-type Uses = Pick<
-  Deps,
-  | "blobTexts"
-  | "catalog"
-  | "clock"
-  | "env"
-  | "git"
-  | "logger"
-  | "production"
-  | "refreshed"
-  | "repo"
-  | "scanner"
-  | "store"
-  | "view"
->;
+type Uses = GateDeps & Pick<Deps, "env">;
 
 export const MAX_SUMMARY = 8000;
 

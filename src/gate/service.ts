@@ -1,25 +1,12 @@
-import type { Deps } from "../deps.js";
+import type { BaselineDeps } from "../dryrun/baseline.js";
 import { requireRole } from "../identity.js";
-import { gatherRepoState, type RepoState } from "../repo/state.js";
+import { gatherRepoState, type RepoState, type RepoStateDeps } from "../repo/state.js";
 import { type Condition, type ConditionKind, conditionsOf } from "./conditions.js";
 import { type ConfigTrust, type GateFacts, gatherFacts } from "./facts.js";
 import { type GateTarget, gateTarget } from "./target.js";
 
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<
-  Deps,
-  | "blobTexts"
-  | "catalog"
-  | "clock"
-  | "git"
-  | "logger"
-  | "production"
-  | "refreshed"
-  | "repo"
-  | "scanner"
-  | "store"
-  | "view"
->;
+/** What judging a gate uses of `Deps`: the repository state and the evidence. */
+export type GateDeps = RepoStateDeps & BaselineDeps;
 
 export const REQUIREMENTS = ["clean_tree", "suite", "migrations"] as const;
 export type Requirement = (typeof REQUIREMENTS)[number];
@@ -54,7 +41,7 @@ const REQUIREMENT_OF: Record<ConditionKind, Requirement | null> = {
  * now from facts read once: only suite and dry-run results come from the record, by content keys.
  */
 export async function gateStatus(
-  ws: Uses,
+  ws: GateDeps,
   input: { branch?: string | undefined; worker?: string | undefined; sha?: string | undefined } = {},
 ): Promise<GateResult> {
   const state = await gatherRepoState(ws, { fetch: true });
@@ -65,7 +52,7 @@ export async function gateStatus(
 
 /** Gathers the facts for `target` and judges them. */
 export async function evaluate(
-  ws: Uses,
+  ws: GateDeps,
   state: RepoState,
   target: GateTarget,
   scope: GateFacts["scope"] = "gate",

@@ -4,25 +4,10 @@ import { basename, delimiter, dirname, isAbsolute, join, relative, resolve, sep 
 import type { Deps } from "../deps.js";
 import { describeError, InputError } from "../errors.js";
 import { fixedPrefix } from "./command-match.js";
-import { describeGate, gateStatus } from "./service.js";
+import { describeGate, type GateDeps, gateStatus } from "./service.js";
 
 /** The parts of `Deps` this module uses. */
-type Uses = Pick<
-  Deps,
-  | "blobTexts"
-  | "catalog"
-  | "clock"
-  | "cwd"
-  | "env"
-  | "git"
-  | "logger"
-  | "production"
-  | "refreshed"
-  | "repo"
-  | "scanner"
-  | "store"
-  | "view"
->;
+type Uses = GateDeps & Pick<Deps, "cwd" | "env">;
 
 /**
  * A PATH shim named like the reporter's program: the reporter's own command runs only on a green

@@ -1,28 +1,11 @@
-import type { Deps } from "../deps.js";
 import { InputError } from "../errors.js";
 import { resolveCommit } from "../git/changes.js";
 import { requireRole, workerOfBranch } from "../identity.js";
 import { gatherRepoState, type RepoState } from "../repo/state.js";
 import { shortBranch } from "../slots/rules.js";
 import type { CompletionRecord } from "../store/types.js";
-import { evaluate, type GateResult } from "./service.js";
+import { evaluate, type GateDeps, type GateResult } from "./service.js";
 import { fromRef } from "./target.js";
-
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<
-  Deps,
-  | "blobTexts"
-  | "catalog"
-  | "clock"
-  | "git"
-  | "logger"
-  | "production"
-  | "refreshed"
-  | "repo"
-  | "scanner"
-  | "store"
-  | "view"
->;
 
 export interface VerifyInput {
   worker: string;
@@ -52,7 +35,7 @@ const SHA = /^[0-9a-f]{7,64}$/i;
  * trusts.
  */
 export async function verifyCompletion(
-  ws: Uses,
+  ws: GateDeps,
   input: VerifyInput,
   options: { roles?: ("worker" | "head" | "tester")[] } = {},
 ): Promise<Verification> {
@@ -102,7 +85,7 @@ function movedTips(state: RepoState, branch: string, sha: string): string[] {
   });
 }
 
-async function fullSha(ws: Uses, sha: string): Promise<string> {
+async function fullSha(ws: GateDeps, sha: string): Promise<string> {
   const full = await resolveCommit(ws.git, sha);
   if (!full)
     throw new InputError(

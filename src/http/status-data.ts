@@ -2,28 +2,14 @@ import type { DeployStatus } from "../deploy/report.js";
 import { deployStatus } from "../deploy/status.js";
 import type { Deps } from "../deps.js";
 import { errorMessage } from "../errors.js";
-import { evaluate } from "../gate/service.js";
+import { evaluate, type GateDeps } from "../gate/service.js";
 import { gateTarget } from "../gate/target.js";
 import { workerOfBranch } from "../identity.js";
 import { gatherRepoState } from "../repo/state.js";
 import { type ListResult, listLeases } from "../slots/list.js";
 
 /** The parts of `Deps` this module uses. */
-type Uses = Pick<
-  Deps,
-  | "blobTexts"
-  | "catalog"
-  | "clock"
-  | "cwd"
-  | "git"
-  | "logger"
-  | "production"
-  | "refreshed"
-  | "repo"
-  | "scanner"
-  | "store"
-  | "view"
->;
+type Uses = GateDeps & Pick<Deps, "cwd">;
 
 export interface GateRow {
   branch: string;

@@ -7,8 +7,8 @@ import { type Catalog, deltaAgainst, type Holding } from "../migrations/catalog.
 import type { ProdHistory } from "../prod/history.js";
 import type { StateStore } from "../store/types.js";
 
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<
+/** What gathering the repository state uses of `Deps`. */
+export type RepoStateDeps = Pick<
   Deps,
   "catalog" | "clock" | "git" | "logger" | "production" | "refreshed" | "scanner" | "store" | "view"
 >;
@@ -48,7 +48,7 @@ export interface RepoState {
  * Reads main, every branch and production. Fetches first (throttled across processes, bounded by a
  * timeout; offline is an outcome). Production's failure never fails the call: it is reported.
  */
-export async function gatherRepoState(ws: Uses, options: { fetch: boolean }): Promise<RepoState> {
+export async function gatherRepoState(ws: RepoStateDeps, options: { fetch: boolean }): Promise<RepoState> {
   let view = await ws.view();
   const { config } = view.loaded;
   const store = await ws.store(view.loaded);
@@ -77,7 +77,7 @@ export function branchAddsOf(main: RefCatalog, branches: RefCatalog[]): Map<numb
   return adds;
 }
 
-async function maybeFetch(ws: Uses, view: View, store: StateStore): Promise<FetchOutcome> {
+async function maybeFetch(ws: RepoStateDeps, view: View, store: StateStore): Promise<FetchOutcome> {
   const { git: gitConfig, main_branch } = view.loaded.config;
   // main_branch is a remote-tracking ref (origin/main) unless the config names the remote itself.
   const tracked = view.refs.remote.has(main_branch)
@@ -106,7 +106,7 @@ async function maybeFetch(ws: Uses, view: View, store: StateStore): Promise<Fetc
 }
 
 async function scanCatalogs(
-  ws: Uses,
+  ws: RepoStateDeps,
   view: View,
   config: Config,
 ): Promise<{ main: RefCatalog; branches: RefCatalog[] }> {
@@ -140,7 +140,7 @@ async function scanCatalogs(
   };
 }
 
-async function readProduction(ws: Uses, view: View): Promise<ProductionState> {
+async function readProduction(ws: RepoStateDeps, view: View): Promise<ProductionState> {
   const dsnRef = view.loaded.envRefs.find((r) => r.key === "prod.dsn");
   let source: ReturnType<Deps["production"]>;
   try {

@@ -1,7 +1,6 @@
-import type { Deps } from "../deps.js";
 import { InputError } from "../errors.js";
 import type { FetchOutcome } from "../git/repo.js";
-import { gatherRepoState } from "../repo/state.js";
+import { gatherRepoState, type RepoStateDeps } from "../repo/state.js";
 import type { LeaseRow } from "../store/types.js";
 import { type ProductionReport, productionReport, sourceWarnings } from "./report.js";
 import {
@@ -12,12 +11,6 @@ import {
   type LeaseStatus,
   leaseStatus,
 } from "./states.js";
-
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<
-  Deps,
-  "catalog" | "clock" | "git" | "logger" | "production" | "refreshed" | "scanner" | "store" | "view"
->;
 
 export interface ListInput {
   worker?: string | undefined;
@@ -47,7 +40,7 @@ export interface ListResult {
  * Every lease with its state computed now against git and production, plus repository-wide
  * collisions (one version, several names) and branch files that no lease covers.
  */
-export async function listLeases(ws: Uses, input: ListInput = {}): Promise<ListResult> {
+export async function listLeases(ws: RepoStateDeps, input: ListInput = {}): Promise<ListResult> {
   const limit = input.limit ?? 200;
   if (!Number.isInteger(limit) || limit < 1 || limit > 5000) {
     throw new InputError(`limit ${limit} is out of range: 1 to 5000`);

@@ -1,22 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { join, posix } from "node:path";
-import type { Deps } from "../deps.js";
 import { InputError } from "../errors.js";
 import type { FetchOutcome } from "../git/repo.js";
 import { actorOf, requireRole, requireWorkerId } from "../identity.js";
 import { fileNamesFor, timestampVersion } from "../migrations/layout.js";
-import { gatherRepoState, type RepoState } from "../repo/state.js";
+import { gatherRepoState, type RepoState, type RepoStateDeps } from "../repo/state.js";
 import type { EventInput, LeaseEnd, LeaseRow, Plan, Snapshot } from "../store/types.js";
 import { holdersOf, namesDiffer, summarizeTaken, type TakenSummary } from "./holders.js";
 import { validateCount, validateMigrationName } from "./names.js";
 import { type ProductionReport, productionReport, sourceWarnings } from "./report.js";
 import { appliedMax, mainClash, outOfOrder, productionClash, type SlotSubject } from "./rules.js";
-
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<
-  Deps,
-  "catalog" | "clock" | "git" | "logger" | "production" | "refreshed" | "scanner" | "store" | "view"
->;
 
 export interface ReserveInput {
   name: string;
@@ -63,7 +56,7 @@ export interface ReserveResult {
  * branch, production's history and open leases all count. Decided and written in one state
  * transaction; calling again for the same worker and name answers the same lease.
  */
-export async function reserveSlot(ws: Uses, input: ReserveInput): Promise<ReserveResult> {
+export async function reserveSlot(ws: RepoStateDeps, input: ReserveInput): Promise<ReserveResult> {
   const name = validateMigrationName(input.name);
   const count = validateCount(input.count);
   const state = await gatherRepoState(ws, { fetch: true });

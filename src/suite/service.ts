@@ -11,8 +11,8 @@ import { type SuiteDefinition, stepCwd, suiteDefinition } from "./definition.js"
 import { executeSuite } from "./execute.js";
 import type { Progress, SuiteJob, SuiteRun } from "./jobs.js";
 
-/** The parts of `Deps` this module uses. */
-type Uses = Pick<Deps, "clock" | "git" | "logger" | "repo" | "store" | "suiteJobs" | "view">;
+/** What running and reading suites uses of `Deps`. */
+export type SuiteDeps = Pick<Deps, "clock" | "git" | "logger" | "repo" | "store" | "suiteJobs" | "view">;
 
 export interface SuiteAnswer {
   run: SuiteRun;
@@ -41,7 +41,7 @@ export const MAX_WAIT_S = 600;
  * pre-push suite. Smoke always runs: it checks the live system, which no record of a tree can tell.
  * Returns when the job ends or after `waitSeconds`; cancelling the call cancels the job.
  */
-export async function runSuite(ws: Uses, input: RunInput): Promise<SuiteAnswer> {
+export async function runSuite(ws: SuiteDeps, input: RunInput): Promise<SuiteAnswer> {
   const wait = waitSecondsOf(input.waitSeconds, DEFAULT_WAIT_S);
   const view = await ws.view();
   requireRole(view.identity, ["worker", "tester"], "run the suite");
@@ -80,7 +80,7 @@ export async function runSuite(ws: Uses, input: RunInput): Promise<SuiteAnswer> 
 }
 
 export async function suiteStatus(
-  ws: Uses,
+  ws: SuiteDeps,
   input: { jobId?: string | undefined; waitSeconds?: number | undefined; signal?: AbortSignal | undefined },
 ): Promise<SuiteAnswer> {
   const wait = waitSecondsOf(input.waitSeconds, 0);
@@ -123,7 +123,7 @@ interface Target {
   dirty: boolean;
 }
 
-async function targetOf(ws: Uses, view: View): Promise<Target> {
+async function targetOf(ws: SuiteDeps, view: View): Promise<Target> {
   const mainSha = view.refs.refs.get(view.loaded.config.main_branch);
   if (!mainSha)
     throw new InputError(
@@ -155,7 +155,7 @@ interface JobStart {
 }
 
 /** Makes the clean checkout (its cwds checked, shared paths linked), records the run and starts it. */
-async function startJob(ws: Uses, s: JobStart): Promise<SuiteJob> {
+async function startJob(ws: SuiteDeps, s: JobStart): Promise<SuiteJob> {
   const store = await ws.store(s.view.loaded);
   const repo = await ws.repo();
   const checkout = await cleanCheckout(
