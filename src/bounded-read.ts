@@ -15,11 +15,14 @@ export class ReadRefusal extends Error {
   constructor(
     readonly reason: ReadRefusalReason,
     message: string,
-    options: { cause?: unknown } = {},
+    options: { cause?: unknown; bytes?: number } = {},
   ) {
-    super(message, options);
+    super(message, { cause: options.cause });
     this.name = new.target.name;
+    this.bytes = options.bytes ?? null;
   }
+  /** With `too_large`: the file's size. */
+  readonly bytes: number | null;
 }
 
 export interface BoundedReadOptions {
@@ -45,6 +48,14 @@ export function formatBytes(bytes: number): string {
  * with `within`, only inside that directory once every symlink is resolved.
  */
 export async function readBoundedText(path: string, options: BoundedReadOptions): Promise<string> {
+  return (await readBoundedFile(path, options)).bytes.toString("utf8");
+}
+
+/** `readBoundedText`'s bytes, with the real path they were read from. */
+export async function readBoundedFile(
+  path: string,
+  options: BoundedReadOptions,
+): Promise<{ real: string; bytes: Buffer }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -59,7 +70,7 @@ export async function readBoundedText(path: string, options: BoundedReadOptions)
   }
 }
 
-async function read(path: string, options: BoundedReadOptions): Promise<string> {
+async function read(path: string, options: BoundedReadOptions): Promise<{ real: string; bytes: Buffer }> {
   const root = options.within === undefined ? null : await realpath(options.within);
   const outside = () =>
     new ReadRefusal("outside", `it lies outside ${root} once symlinks and .. are resolved`);
@@ -93,7 +104,7 @@ async function read(path: string, options: BoundedReadOptions): Promise<string> 
       length += bytesRead;
     }
     if (length > options.maxBytes) throw tooLarge(length, options.maxBytes);
-    return Buffer.concat(chunks, length).toString("utf8");
+    return { real, bytes: Buffer.concat(chunks, length) };
   } finally {
     await handle.close();
   }
@@ -112,5 +123,7 @@ function checkShape(s: { isFile(): boolean; isDirectory(): boolean; size: number
 }
 
 function tooLarge(size: number, maxBytes: number): ReadRefusal {
-  return new ReadRefusal("too_large", `it is ${size} bytes, over the limit of ${formatBytes(maxBytes)}`);
+  return new ReadRefusal("too_large", `it is ${size} bytes, over the limit of ${formatBytes(maxBytes)}`, {
+    bytes: size,
+  });
 }

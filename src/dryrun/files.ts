@@ -1,5 +1,6 @@
-import { lstat, readFile, realpath } from "node:fs/promises";
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { realpath } from "node:fs/promises";
+import { relative, resolve, sep } from "node:path";
+import { ReadRefusal, readBoundedFile } from "../bounded-read.js";
 import { InputError } from "../errors.js";
 import { changedPaths, mergeBase } from "../git/changes.js";
 import type { Git } from "../git/git.js";
@@ -19,6 +20,7 @@ export interface InputFile {
 }
 
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+const READ_TIMEOUT_MS = 5000;
 
 /**
  * The branch's new migration files since its merge base with main, as they are on disk: committed,
@@ -41,21 +43,14 @@ export async function loadInputFiles(root: string, paths: string[], state: RepoS
   const out: InputFile[] = [];
   for (const given of paths) {
     const absolute = resolve(root, given);
-    const path = await insideWorktree(realRoot, absolute, given);
-    const info = await lstat(absolute).catch(() => null);
-    if (!info)
-      throw new InputError(
-        `${given} does not exist in this worktree`,
-        "Pass paths relative to the repository root.",
-      );
-    if (!info.isFile()) throw new InputError(`${given} is not a regular file`);
-    if (info.size > MAX_FILE_BYTES) {
-      throw new InputError(
-        `${given} is ${(info.size / 1024 / 1024).toFixed(1)} MB; a migration may be at most ${MAX_FILE_BYTES / 1024 / 1024} MB`,
-        "Split data loads out of schema migrations.",
-      );
-    }
-    const bytes = await readFile(absolute);
+    const { real, bytes } = await readBoundedFile(absolute, {
+      maxBytes: MAX_FILE_BYTES,
+      timeoutMs: READ_TIMEOUT_MS,
+      within: realRoot,
+    }).catch((err: unknown) => {
+      throw refusal(err, given);
+    });
+    const path = relative(realRoot, real).split(sep).join("/");
     const text = decodeText(bytes, given);
     const base = path.split("/").at(-1)!;
     const parsed = parseFileName(base, state.config.migrations);
@@ -77,16 +72,30 @@ export async function loadInputFiles(root: string, paths: string[], state: RepoS
   return out.sort((a, b) => (a.version ?? Number.MAX_SAFE_INTEGER) - (b.version ?? Number.MAX_SAFE_INTEGER));
 }
 
-async function insideWorktree(realRoot: string, absolute: string, given: string): Promise<string> {
-  const real = await realpath(absolute).catch(() => absolute);
-  const rel = relative(realRoot, real);
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) {
-    throw new InputError(
-      `${given} is outside this worktree`,
-      "Dry-run only migration files of your own worktree.",
-    );
+/** Why a named file is not rehearsed, in the dry run's words. */
+function refusal(err: unknown, given: string): unknown {
+  if (!(err instanceof ReadRefusal)) return err;
+  switch (err.reason) {
+    case "outside":
+      return new InputError(
+        `${given} is outside this worktree`,
+        "Dry-run only migration files of your own worktree.",
+      );
+    case "missing":
+      return new InputError(
+        `${given} does not exist in this worktree`,
+        "Pass paths relative to the repository root.",
+      );
+    case "not_regular":
+      return new InputError(`${given} is not a regular file`);
+    case "too_large":
+      return new InputError(
+        `${given} is ${((err.bytes ?? 0) / 1024 / 1024).toFixed(1)} MB; a migration may be at most ${MAX_FILE_BYTES / 1024 / 1024} MB`,
+        "Split data loads out of schema migrations.",
+      );
+    default:
+      return new InputError(`${given} cannot be read: ${err.message}`, "Check the file, then call again.");
   }
-  return rel.split(sep).join("/");
 }
 
 function decodeText(bytes: Buffer, given: string): string {

@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
+import { execa } from "execa";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp, MIG_DIR, mainMigrations } from "../helpers/app.js";
@@ -44,6 +45,18 @@ describe("dry_run_migration refuses bad input clearly and leaves nothing behind"
     const r = await c.call("dry_run_migration", { files });
     expect(r.isError).toBe(true);
     expect(textOf(r)).toContain(message);
+  });
+
+  it("a FIFO and a symlink out of the worktree are refused without reading them", async () => {
+    await execa("mkfifo", [`${root}/${MIG_DIR}/009_fifo.sql`]);
+    await symlink("/etc/passwd", `${root}/${MIG_DIR}/010_link.sql`);
+    const fifo = await c.call("dry_run_migration", { files: [`${MIG_DIR}/009_fifo.sql`] });
+    expect(textOf(fifo)).toContain("is not a regular file");
+    const link = await c.call("dry_run_migration", { files: [`${MIG_DIR}/010_link.sql`] });
+    expect(textOf(link)).toContain("is outside this worktree");
+    expect(textOf(link)).not.toContain("root:");
+    await rm(`${root}/${MIG_DIR}/009_fifo.sql`);
+    await rm(`${root}/${MIG_DIR}/010_link.sql`);
   });
 
   it("a binary file", async () => {
