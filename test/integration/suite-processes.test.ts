@@ -31,7 +31,7 @@ suite:
   pre_push:
     - { name: hang, run: "sleep ${marker} & echo started; wait", timeout: 1 }
   smoke:
-    - { name: flood, run: "head -c 52428800 /dev/zero | tr '\\\\0' x | fold -w 100" }
+    - { name: flood, run: "head -c 157286400 /dev/zero | tr '\\\\0' x | fold -w 100" }
     - { name: slow, run: "sleep ${marker}1" }
 `,
       files: { "db/migrations/001_init.sql": "SELECT 1;\n" },
@@ -55,7 +55,7 @@ suite:
     }
   });
 
-  it("50 MB of output: the answer carries the tail and the server's memory stays small", async () => {
+  it("150 MB of output: the answer carries the tail and the server's memory grows far less than the output", async () => {
     const server = await spawnServer(await sandbox.worktree("mai/flood/x"), { MAI_ROLE: "tester" });
     try {
       await server.call("list_slot_leases", {});
@@ -69,7 +69,9 @@ suite:
       });
       await expect(call).rejects.toThrow();
       const after = await peakRssKb(server.pid!);
-      expect(after - before).toBeLessThan(40 * 1024);
+      // Holding the output would take at least its 150 MB; the bounded tail and the lazily loaded
+      // suite modules take a few tens of MB at most.
+      expect(after - before).toBeLessThan(64 * 1024);
       // Cancelling the call cancelled the job and killed its process.
       let left = await processesWith(`sleep ${marker}1`);
       for (let i = 0; i < 50 && left.length > 0; i++) {
@@ -83,7 +85,7 @@ suite:
         steps: { name: string; status: string; output_bytes: number; tail: string }[];
       };
       expect(s.state).toBe("cancelled");
-      expect(s.steps[0]!.output_bytes).toBeGreaterThan(50 * 1024 * 1024);
+      expect(s.steps[0]!.output_bytes).toBeGreaterThan(150 * 1024 * 1024);
       expect(s.steps[0]!.tail.length).toBeLessThan(20 * 1024);
       expect(s.steps[1]!.status).toBe("cancelled");
     } finally {
