@@ -4,11 +4,13 @@ import { benchDryRun } from "./dryrun.js";
 import { benchGate } from "./gate.js";
 import { benchPgliteSnapshot } from "./pglite-snapshot.js";
 import { benchReserve } from "./reserve.js";
+import { benchStartup } from "./startup.js";
 import { benchState } from "./state.js";
 import { benchSuite } from "./suite.js";
 
 /** `npm run bench`: every benchmark, each printed as a table with its baseline. Never fails CI. */
 const benches: Record<string, () => Promise<void>> = {
+  startup: benchStartup,
   reserve: benchReserve,
   dryrun: benchDryRun,
   suite: benchSuite,

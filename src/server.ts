@@ -20,7 +20,7 @@ export function createServer(deps: ServerDeps): { server: McpServer; close: () =
     { name: "mai-gate", version: VERSION },
     { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
   );
-  registerTools(server, deps);
+  registerTools(server, { ...deps, onFirstCall: () => deps.workspace.startup() });
   registerPrompts(server);
   return {
     server,

@@ -71,6 +71,7 @@ export class Workspace implements Deps {
   private readonly catalogs = new Map<string, Catalog>();
   private readonly blobs = new Map<string, string>();
   private readonly engines = new Map<string, Promise<ScratchEngine>>();
+  private started: Promise<void> | undefined;
 
   constructor(options: WorkspaceOptions) {
     this.options = options;
@@ -285,18 +286,30 @@ export class Workspace implements Deps {
   }
 
   /**
-   * Work worth doing when a server starts: with a scratch server configured, connect to it so its
-   * janitor removes what crashed runs left. Failures are logged; the tools report them when used.
+   * Once per workspace, by its first tool call rather than at start-up (a server at rest loads no
+   * store or engine): runs of dead processes are marked interrupted, and a configured scratch server
+   * is connected so its janitor removes what crashed runs left. A failure is logged and the next
+   * call tries again; the tools report the problem when they need the part.
    */
-  async startup(): Promise<void> {
+  startup(): Promise<void> {
+    this.started ??= this.startupChecks();
+    return this.started;
+  }
+
+  private async startupChecks(): Promise<void> {
     try {
       const { loaded } = await this.view();
       const store = await this.store(loaded);
       const interrupted = await store.interruptSuiteRuns(isAlive, this.clock.now());
       if (interrupted.length > 0)
         this.logger.info({ interrupted }, "suite runs of dead processes marked interrupted");
-      if (loaded.config.scratch.dsn) await this.scratchEngine(loaded);
+      // The janitor may wait on the scratch server: the first call does not wait for it.
+      if (loaded.config.scratch.dsn)
+        void this.scratchEngine(loaded).catch((err: unknown) =>
+          this.logger.debug({ err }, "scratch engine not started"),
+        );
     } catch (err) {
+      this.started = undefined;
       this.logger.debug({ err }, "startup checks skipped");
     }
   }

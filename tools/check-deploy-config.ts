@@ -1,6 +1,6 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { checkDeployConfig, type DeployConfigResult } from "../src/deploy-config/service.js";
+import type { ToolRegistrar } from "./dispatch.js";
 import { ok, runTool, type ToolDeps } from "./result.js";
 
 export const name = "check_deploy_config";
@@ -8,6 +8,8 @@ export const name = "check_deploy_config";
 export const inputSchema = {
   file: z
     .string()
+    .min(1)
+    .max(1024)
     .optional()
     .describe("a compose / stack file in this checkout; default: deploy.compose read from main"),
 };
@@ -85,7 +87,7 @@ export function toText(r: DeployConfigResult): string {
   return lines.join("\n");
 }
 
-export function register(server: McpServer, deps: ToolDeps): void {
+export function register(server: ToolRegistrar, deps: ToolDeps): void {
   server.registerTool(
     name,
     {

@@ -1,7 +1,7 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { type DeployStatus, type SourceReport, VERDICTS } from "../src/deploy/report.js";
 import { deployStatus } from "../src/deploy/status.js";
+import type { ToolRegistrar } from "./dispatch.js";
 import { iso, ok, runTool, type ToolDeps } from "./result.js";
 
 export const name = "deploy_status";
@@ -177,7 +177,7 @@ function age(ms: number): string {
   return ms < 1000 ? "less than 1 s" : `${Math.round(ms / 1000)} s`;
 }
 
-export function register(server: McpServer, deps: ToolDeps): void {
+export function register(server: ToolRegistrar, deps: ToolDeps): void {
   server.registerTool(
     name,
     {

@@ -1,15 +1,16 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { FailureReport } from "../src/dryrun/apply.js";
 import { mainFailureMeaning } from "../src/dryrun/baseline.js";
 import { type DryRunResult, dryRun } from "../src/dryrun/service.js";
+import type { ToolRegistrar } from "./dispatch.js";
 import { fence, ok, runTool, type ToolDeps } from "./result.js";
 
 export const name = "dry_run_migration";
 
 export const inputSchema = {
   files: z
-    .array(z.string())
+    .array(z.string().min(1).max(1024))
+    .max(500)
     .optional()
     .describe(
       "migration files to rehearse, relative to the repository root; default: every new or changed migration file on this branch since its merge base with main",
@@ -196,7 +197,7 @@ export function toText(r: DryRunResult): string {
   return lines.join("\n");
 }
 
-export function register(server: McpServer, deps: ToolDeps): void {
+export function register(server: ToolRegistrar, deps: ToolDeps): void {
   server.registerTool(
     name,
     {

@@ -1,6 +1,6 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { describeGate, gateStatus } from "../src/gate/service.js";
+import type { ToolRegistrar } from "./dispatch.js";
 import { gateOutput, gateSchema } from "./gate-output.js";
 import { ok, runTool, type ToolDeps } from "./result.js";
 
@@ -9,17 +9,19 @@ export const name = "gate_status";
 export const inputSchema = {
   branch: z
     .string()
+    .max(255)
     .optional()
     .describe("head/tester only: judge this worker branch (e.g. mai/ann/fix) from its ref; workers omit it"),
   worker: z
     .string()
+    .max(64)
     .optional()
     .describe("optional; if given it must be the caller (a worker acts only for itself)"),
 };
 
 export const outputSchema = gateSchema.shape;
 
-export function register(server: McpServer, deps: ToolDeps): void {
+export function register(server: ToolRegistrar, deps: ToolDeps): void {
   server.registerTool(
     name,
     {

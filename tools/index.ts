@@ -1,6 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import * as checkDeployConfig from "./check-deploy-config.js";
 import * as deployStatus from "./deploy-status.js";
+import { registerDispatch } from "./dispatch.js";
 import * as dryRunMigration from "./dry-run-migration.js";
 import * as gateStatus from "./gate-status.js";
 import * as listSlotLeases from "./list-slot-leases.js";
@@ -30,5 +31,7 @@ const TOOLS = [
 export const TOOL_NAMES = TOOLS.map((t) => t.name);
 
 export function registerTools(server: McpServer, deps: ToolDeps): void {
-  for (const tool of TOOLS) tool.register(server, deps);
+  registerDispatch(server, deps, (registrar) => {
+    for (const tool of TOOLS) tool.register(registrar, deps);
+  });
 }

@@ -1,17 +1,27 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { type ListResult, listLeases } from "../src/slots/list.js";
 import { LEASE_STATES } from "../src/slots/states.js";
+import type { ToolRegistrar } from "./dispatch.js";
 import { iso, ok, runTool, type ToolDeps } from "./result.js";
 import { fetchOut, fetchSchema, productionOut, productionSchema } from "./shared-schemas.js";
 
 export const name = "list_slot_leases";
 
 export const inputSchema = {
-  worker: z.string().optional().describe("only this worker's leases"),
-  states: z.array(z.enum(LEASE_STATES)).optional().describe("only leases in these states"),
+  worker: z.string().max(64).optional().describe("only this worker's leases"),
+  states: z
+    .array(z.enum(LEASE_STATES))
+    .max(LEASE_STATES.length)
+    .optional()
+    .describe("only leases in these states"),
   include_ended: z.boolean().optional().describe("also list released and expired leases (default false)"),
-  limit: z.number().int().optional().describe("at most this many leases, newest first (default 200)"),
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(5000)
+    .optional()
+    .describe("at most this many leases, newest first (default 200)"),
 };
 
 const conflictOut = z.object({
@@ -106,7 +116,7 @@ export function toText(r: ListResult): string {
   return lines.join("\n");
 }
 
-export function register(server: McpServer, deps: ToolDeps): void {
+export function register(server: ToolRegistrar, deps: ToolDeps): void {
   server.registerTool(
     name,
     {

@@ -1,6 +1,6 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { type ReleaseResult, releaseSlot } from "../src/slots/release.js";
+import type { ToolRegistrar } from "./dispatch.js";
 import { iso, ok, runTool, type ToolDeps } from "./result.js";
 
 export const name = "release_slot";
@@ -8,10 +8,17 @@ export const name = "release_slot";
 export const inputSchema = {
   lease_id: z
     .string()
+    .max(64)
     .optional()
     .describe("the lease to give back (from reserve_migration_slot or list_slot_leases)"),
-  version: z.number().int().optional().describe("alternatively, the version of an open lease"),
-  reason: z.string().describe("why the slot is given back, in a few words (kept in the audit log)"),
+  version: z
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .optional()
+    .describe("alternatively, the version of an open lease"),
+  reason: z.string().max(500).describe("why the slot is given back, in a few words (kept in the audit log)"),
 };
 
 export const outputSchema = {
@@ -43,7 +50,7 @@ function toOutput(r: ReleaseResult) {
   };
 }
 
-export function register(server: McpServer, deps: ToolDeps): void {
+export function register(server: ToolRegistrar, deps: ToolDeps): void {
   server.registerTool(
     name,
     {

@@ -1,7 +1,7 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { MAX_SUMMARY, reportCompleted } from "../src/gate/report.js";
 import { describeGate } from "../src/gate/service.js";
+import type { ToolRegistrar } from "./dispatch.js";
 import { gateOutput, gateSchema } from "./gate-output.js";
 import { fence, iso, ok, runTool, type ToolDeps } from "./result.js";
 
@@ -10,8 +10,11 @@ export const name = "report_completed";
 export const inputSchema = {
   summary: z
     .string()
+    .max(MAX_SUMMARY, {
+      error: (issue) => `summary is ${String(issue.input).length} characters; at most ${MAX_SUMMARY}`,
+    })
     .describe(`what you did and how it was verified, in a few sentences (at most ${MAX_SUMMARY} characters)`),
-  worker: z.string().optional().describe("optional; if given it must be the caller"),
+  worker: z.string().max(64).optional().describe("optional; if given it must be the caller"),
 };
 
 export const outputSchema = {
@@ -32,7 +35,7 @@ export const outputSchema = {
   gate: gateSchema,
 };
 
-export function register(server: McpServer, deps: ToolDeps): void {
+export function register(server: ToolRegistrar, deps: ToolDeps): void {
   server.registerTool(
     name,
     {

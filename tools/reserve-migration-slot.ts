@@ -1,7 +1,7 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { MAX_COUNT } from "../src/slots/names.js";
+import { MAX_COUNT, MAX_NAME_LENGTH } from "../src/slots/names.js";
 import { type ReserveResult, reserveSlot } from "../src/slots/reserve.js";
+import type { ToolRegistrar } from "./dispatch.js";
 import { iso, ok, runTool, type ToolDeps } from "./result.js";
 import { fetchOut, fetchSchema, productionOut, productionSchema } from "./shared-schemas.js";
 
@@ -10,12 +10,18 @@ export const name = "reserve_migration_slot";
 export const inputSchema = {
   name: z
     .string()
+    .min(1, "name is empty: say what the migration does, e.g. add_user_email")
+    .max(MAX_NAME_LENGTH, {
+      error: (issue) => `name is ${String(issue.input).length} characters; at most ${MAX_NAME_LENGTH}`,
+    })
     .describe(
       "what the migration does, as it will appear in the file name: letters, digits, single _ or - (e.g. add_user_email). Not a path, no version number.",
     ),
   count: z
     .number()
     .int()
+    .min(1, `out of range: 1 to ${MAX_COUNT}`)
+    .max(MAX_COUNT, `out of range: 1 to ${MAX_COUNT}`)
     .optional()
     .describe(
       `how many consecutive versions to reserve (1 to ${MAX_COUNT}); default 1. Names get _1, _2, … suffixes.`,
@@ -117,7 +123,7 @@ export function toText(r: ReserveResult): string {
   return lines.join("\n");
 }
 
-export function register(server: McpServer, deps: ToolDeps): void {
+export function register(server: ToolRegistrar, deps: ToolDeps): void {
   server.registerTool(
     name,
     {

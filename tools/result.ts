@@ -10,6 +10,8 @@ type Uses = Deps;
 export interface ToolDeps {
   workspace: Uses;
   logger: Logger;
+  /** Work the server leaves until it is first used (see `Workspace.startup`). */
+  onFirstCall?: () => Promise<void>;
 }
 
 /** A successful answer: structured content for programs, one short text for the model. */

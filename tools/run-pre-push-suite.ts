@@ -1,7 +1,7 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { PROFILES } from "../src/suite/definition.js";
 import { DEFAULT_WAIT_S, MAX_WAIT_S, runSuite } from "../src/suite/service.js";
+import type { ToolRegistrar } from "./dispatch.js";
 import { ok, runTool, type ToolDeps } from "./result.js";
 import { suiteOutput, suiteOutputSchema, suiteText } from "./suite-output.js";
 
@@ -14,13 +14,15 @@ export const inputSchema = {
     .describe("pre_push (default for workers) or smoke (default for the tester, run on main's HEAD)"),
   wait_seconds: z
     .number()
+    .min(0, `out of range: 0 to ${MAX_WAIT_S}`)
+    .max(MAX_WAIT_S, `out of range: 0 to ${MAX_WAIT_S}`)
     .optional()
     .describe(
       `how long to wait for the result before answering with a job id (default ${DEFAULT_WAIT_S}, at most ${MAX_WAIT_S})`,
     ),
 };
 
-export function register(server: McpServer, deps: ToolDeps): void {
+export function register(server: ToolRegistrar, deps: ToolDeps): void {
   server.registerTool(
     name,
     {

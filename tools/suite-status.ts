@@ -1,6 +1,6 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { MAX_WAIT_S, suiteStatus } from "../src/suite/service.js";
+import type { ToolRegistrar } from "./dispatch.js";
 import { ok, runTool, type ToolDeps } from "./result.js";
 import { suiteOutput, suiteOutputSchema, suiteText } from "./suite-output.js";
 
@@ -9,15 +9,18 @@ export const name = "suite_status";
 export const inputSchema = {
   job_id: z
     .string()
+    .max(64)
     .optional()
     .describe("the job id run_pre_push_suite answered; default: your latest run in this server"),
   wait_seconds: z
     .number()
+    .min(0, `out of range: 0 to ${MAX_WAIT_S}`)
+    .max(MAX_WAIT_S, `out of range: 0 to ${MAX_WAIT_S}`)
     .optional()
     .describe(`wait up to this long for the run to finish (default 0, at most ${MAX_WAIT_S})`),
 };
 
-export function register(server: McpServer, deps: ToolDeps): void {
+export function register(server: ToolRegistrar, deps: ToolDeps): void {
   server.registerTool(
     name,
     {

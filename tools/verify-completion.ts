@@ -1,7 +1,7 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { describeGate } from "../src/gate/service.js";
 import { type Verification, verifyCompletion } from "../src/gate/verify.js";
+import type { ToolRegistrar } from "./dispatch.js";
 import { gateOutput, gateSchema } from "./gate-output.js";
 import { fence, iso, ok, runTool, type ToolDeps } from "./result.js";
 
@@ -18,7 +18,7 @@ export const inputSchema = {
   sha: z
     .string()
     .regex(/^[0-9a-fA-F]{7,64}$/, {
-      error: "[bad_input] not a commit sha: pass the 7 to 64 hex digits of the commit the completion names",
+      error: "not a commit sha: pass the 7 to 64 hex digits of the commit the completion names",
     })
     .describe("the commit the completion names (full sha, or an unambiguous prefix)"),
 };
@@ -66,7 +66,7 @@ export function verificationText(v: Verification, input: { worker: string; branc
   return `NOT VERIFIED: ${input.worker} on ${input.branch} at ${sha}.\n${v.reasons.map((r) => `- ${r}`).join("\n")}\n${describeGate(v.gate)}\nNext: do not merge; send the worker the reasons above.`;
 }
 
-export function register(server: McpServer, deps: ToolDeps): void {
+export function register(server: ToolRegistrar, deps: ToolDeps): void {
   server.registerTool(
     name,
     {

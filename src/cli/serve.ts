@@ -29,6 +29,5 @@ export async function serveStdio(options: {
   process.stdin.on("end", () => void shutdown("stdin closed"));
   process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
   await server.connect(new StdioServerTransport());
-  void workspace.startup();
   logger.debug({ cwd: process.cwd() }, "serving over stdio");
 }

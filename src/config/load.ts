@@ -119,5 +119,4 @@ export async function loadConfigFile(
   return parseConfig(text, env, { kind: "file", path });
 }
 
-/** Refs tried, in order, when the main branch is not known yet (the config names it). */
-export const MAIN_CANDIDATES = ["origin/main", "main", "origin/master", "master"];
+export { MAIN_CANDIDATES } from "./main-ref.js";

@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { errorMessage, MaiGateError } from "../errors.js";
+import { loadExeca } from "../exec.js";
 
 export class BaselineError extends MaiGateError {
   constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
@@ -12,6 +12,7 @@ export class BaselineError extends MaiGateError {
 
 /** The major version of a pg_dump binary, e.g. 15 for "pg_dump (PostgreSQL) 15.19 (Debian …)". */
 export async function pgDumpMajor(bin: string): Promise<{ major: number; text: string }> {
+  const { execa } = await loadExeca();
   const r = await execa(bin, ["--version"], { reject: false, timeout: 10_000 }).catch((err: unknown) => ({
     exitCode: undefined,
     stdout: "",
@@ -57,6 +58,7 @@ export async function dumpSchema(
   if (passfile)
     await writeFile(passfile, `*:*:*:*:${password!.replace(/[\\:]/g, "\\$&")}\n`, { mode: 0o600 });
   try {
+    const { execa } = await loadExeca();
     const r = await execa(bin, ["--schema-only", "--no-owner", "--no-privileges", "--dbname", bare], {
       reject: false,
       timeout: options.timeoutMs,

@@ -3,8 +3,20 @@
  * statements control the transaction or cannot run inside one.
  */
 import type { DefElem, Node, RawStmt, ReindexObjectType, ScanToken, TransactionStmtKind } from "libpg-query";
-import { hasSqlDetails, loadModule, parseSync, scanSync } from "libpg-query";
 import { InputError } from "../errors.js";
+
+type Parser = typeof import("libpg-query");
+let parser: Parser | undefined;
+
+/** The parser (WebAssembly) loads with the first file analysed, not with every module that imports this one. */
+async function loadParser(): Promise<Parser> {
+  if (!parser) {
+    const lib = await import("libpg-query");
+    await lib.loadModule();
+    parser = lib;
+  }
+  return parser;
+}
 
 export type TransactionControl =
   | "begin"
@@ -208,7 +220,7 @@ function codePointIndex(text: string, codePoints: number): number {
 
 function tryScan(text: string): ScanToken[] | null {
   try {
-    return scanSync(text).tokens;
+    return parser!.scanSync(text).tokens;
   } catch {
     return null;
   }
@@ -239,7 +251,7 @@ function rejectMetaCommands(text: string, tokens: ScanToken[], toIndex: (byte: n
  * meta-command check happens here: the grammar has no use for a backslash, so the parser stops at it.
  */
 function syntaxError(text: string, err: unknown): unknown {
-  if (!hasSqlDetails(err) || !err.sqlDetails) return err;
+  if (!parser!.hasSqlDetails(err) || !err.sqlDetails) return err;
   const index = codePointIndex(text, err.sqlDetails.cursorPosition);
   const meta = metaCommandAt(text, index);
   if (meta) return meta;
@@ -286,11 +298,11 @@ export async function analyzeSql(
   options: { serverVersionNum?: number } = {},
 ): Promise<SqlAnalysis> {
   if (text.trim() === "") return { statements: [], ownTransaction: false, nonTransactional: [] };
-  await loadModule();
+  const { parseSync } = await loadParser();
   const toIndex = byteIndexer(text);
   const tokens = tryScan(text);
   if (tokens) rejectMetaCommands(text, tokens, toIndex);
-  let parsed: ReturnType<typeof parseSync>;
+  let parsed: ReturnType<Parser["parseSync"]>;
   try {
     parsed = parseSync(text);
   } catch (err) {

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { execa } from "execa";
 import { errorMessage } from "../errors.js";
+import { loadExeca } from "../exec.js";
 
 /** One squawk finding, lines 1-based. */
 export interface LintFinding {
@@ -50,6 +50,7 @@ export async function lintMigrations(
   const args = ["--reporter", "json"];
   if (options.pgVersion) args.push("--pg-version", options.pgVersion);
   if (options.assumeInTransaction) args.push("--assume-in-transaction");
+  const { execa } = await loadExeca();
   const r = await execa(squawkBinary(), [...args, ...files.map((f) => f.absolute)], {
     reject: false,
     timeout: options.timeoutMs ?? 20_000,

@@ -1,4 +1,5 @@
 import { basename } from "node:path";
+import { fixedPrefix, mayMention, tokenPattern } from "./command-mention.js";
 import { invocations } from "./command-wrappers.js";
 import { list, nodesOf, parseScript, type ShellWord, type ShNode, shellWord } from "./shell-words.js";
 
@@ -26,21 +27,6 @@ export function invokesReporter(command: string, reporter: string[]): boolean {
   return found.runs || found.undecidable;
 }
 
-/** The reporter's fixed leading words: those before the first `{placeholder}`. */
-export function fixedPrefix(argv: string[]): string[] {
-  const end = argv.findIndex((a) => a.includes("{"));
-  return end < 0 ? argv : argv.slice(0, end);
-}
-
-/**
- * Whether `name` can appear in the command as a word of its own once quotes and backslashes are
- * gone (`m'a'i`, `\mai`, `/usr/bin/mai`, `a=mai`). Cheap, no parser: the hook's fast path.
- */
-export function mayMention(command: string, name: string): boolean {
-  const bare = command.replace(/\\\n/g, "").replace(/\$?['"]|\\/g, "");
-  return tokenPattern(name).test(bare);
-}
-
 /**
  * Whether `word` appears, quotes removed, in any word of the parsed command (in a word of its own
  * or as part of one, e.g. `rep""ort` or `report.txt`); for a command that does not parse, in its
@@ -52,11 +38,6 @@ export function namesWord(command: string, word: string): boolean {
   if (file === null) return true;
   const pattern = tokenPattern(word);
   return nodesOf(file, "Word").some((w) => pattern.test(shellWord(w).text));
-}
-
-function tokenPattern(name: string): RegExp {
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`(^|[^A-Za-z0-9_])${escaped}([^A-Za-z0-9_]|$)`, "i");
 }
 
 interface Found {

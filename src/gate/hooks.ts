@@ -2,6 +2,7 @@ import type { Deps } from "../deps.js";
 import { describeError } from "../errors.js";
 import { commitsAhead } from "../git/changes.js";
 import { invokesReporter, namesWord } from "./command-match.js";
+import { mainRefsKey, rememberReporter } from "./hook-cache.js";
 import type { GateResult } from "./service.js";
 
 /**
@@ -36,8 +37,15 @@ export async function preToolUseHook(raw: unknown, open: OpenWorkspace): Promise
   try {
     let reporter: string[] | undefined;
     try {
-      // This hook runs before every shell command: only the config is read until the command is a report.
-      reporter = (await ws.view()).loaded.config.gate?.reporter;
+      // This hook runs before every shell command: only the config is read until the command is a
+      // report, and what the fast path needs next time is remembered (hook-cache.ts).
+      const view = await ws.view();
+      reporter = view.loaded.config.gate?.reporter;
+      rememberReporter(
+        view.repo.commonDir,
+        mainRefsKey(ws.env, (ref) => view.refs.refs.get(ref)),
+        reporter,
+      );
     } catch (err) {
       return namesWord(command, "report") ? cannotJudge(err) : null;
     }

@@ -3,7 +3,7 @@ import { appendFile, chmod, mkdir, readFile, rename, writeFile } from "node:fs/p
 import { basename, delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Deps } from "../deps.js";
 import { describeError, InputError } from "../errors.js";
-import { fixedPrefix } from "./command-match.js";
+import { fixedPrefix } from "./command-mention.js";
 import { describeGate, type GateDeps, gateStatus } from "./service.js";
 
 /** The parts of `Deps` this module uses. */

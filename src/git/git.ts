@@ -1,4 +1,4 @@
-import { execa } from "execa";
+import { loadExeca } from "../exec.js";
 
 /** One git invocation's outcome. Failures are values; callers decide what they mean. */
 export interface GitResult<T = string> {
@@ -45,6 +45,7 @@ export function createGit(cwd: string): Git {
   return {
     cwd,
     async run(args, options = {}) {
+      const { execa } = await loadExeca();
       const r = await execa("git", args, { ...base(options), input: options.input ?? "" });
       return {
         ok: r.exitCode === 0 && !r.failed,
@@ -55,6 +56,7 @@ export function createGit(cwd: string): Git {
       };
     },
     async runBuffer(args, options = {}) {
+      const { execa } = await loadExeca();
       const r = await execa("git", args, {
         ...base(options),
         input: options.input ?? "",

@@ -2,8 +2,9 @@ import { mkdir, open, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Transform, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { ExecaError, execa, type Result } from "execa";
+import type { execa, Result } from "execa";
 import { errorMessage } from "../errors.js";
+import { loadExeca } from "../exec.js";
 import { formatTail, Ring } from "./tail.js";
 
 export interface StepSpec {
@@ -109,6 +110,7 @@ async function execute(spec: StepSpec, tap: Transform, log: Writable, signal?: A
   }
   const [file, args] =
     typeof spec.run === "string" ? ["/bin/sh", ["-c", spec.run]] : [spec.run[0] ?? "", spec.run.slice(1)];
+  const { execa } = await loadExeca();
   const subprocess = execa(file, args, {
     cwd: spec.cwd,
     env: spec.env,
@@ -152,6 +154,7 @@ const NOT_ENDED: Ending = {
 
 /** Why the command could not be started, if it could not (it then has neither exit code nor signal). */
 async function spawnError(result: Result, cwd: string): Promise<Ending["spawnError"]> {
+  const { ExecaError } = await loadExeca();
   if (!(result instanceof ExecaError) || result.exitCode !== undefined || result.signal !== undefined)
     return null;
   const cwdExists = await stat(cwd).then(

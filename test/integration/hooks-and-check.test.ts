@@ -92,6 +92,42 @@ describe("Claude Code hooks, through the built CLI", () => {
     for (const command of spellings.slice(0, 2)) expect(await hook("pre-tool-use", bash(command))).toBeNull();
   }, 180_000);
 
+  it("the fast path remembers main's reporter by main's commits: a new reporter on main is denied at once", async () => {
+    const c = await app.session("mai/fas/t");
+    const root = (await c.workspace.repo()).root;
+    await writeFile(join(root, "fast.txt"), "work\n");
+    await app.sandbox.git(root, "add", "-A");
+    await app.sandbox.git(root, "commit", "-qm", "work");
+    const bash = (command: string) => ({ tool_name: "Bash", tool_input: { command }, cwd: root });
+    expect(await hook("pre-tool-use", bash("ls -la"))).toBeNull();
+    const common = (await c.workspace.repo()).commonDir;
+    const remembered = JSON.parse(await readFile(join(common, "mai-gate", "hook-reporter.json"), "utf8"));
+    expect(remembered.program).toBe("mai");
+    expect(await hook("pre-tool-use", bash("mai report completed x"))).toMatchObject({
+      hookSpecificOutput: { permissionDecision: "deny" },
+    });
+
+    // main now reports through another program: the remembered "mai" must not let "notify" through.
+    await app.sandbox.commitToMain(
+      {
+        "mai-gate.yaml": config.replace('["mai", "report", "completed", "{summary}"]', '["notify", "done"]'),
+      },
+      "another reporter",
+    );
+    await app.sandbox.git(root, "fetch", "-q", "origin");
+    try {
+      expect(await hook("pre-tool-use", bash("notify done"))).toMatchObject({
+        hookSpecificOutput: { permissionDecision: "deny" },
+      });
+      expect(await hook("pre-tool-use", bash("ls -la"))).toBeNull();
+      const now = JSON.parse(await readFile(join(common, "mai-gate", "hook-reporter.json"), "utf8"));
+      expect(now.program).toBe("notify");
+    } finally {
+      await app.sandbox.commitToMain({ "mai-gate.yaml": config }, "config back");
+      await app.sandbox.git(root, "fetch", "-q", "origin");
+    }
+  });
+
   it("outside a repository, fails closed for a command naming report, by its parsed words", async () => {
     const cwd = await mkdtemp(join(tmpdir(), "mai-gate-norepo-"));
     try {

@@ -97,8 +97,11 @@ describe("bad input gets a clear isError answer and changes nothing", () => {
     try {
       const c = await connect({ cwd: dir, env: { GIT_CEILING_DIRECTORIES: tmpdir() } });
       extra.push(c);
-      for (const tool of ["reserve_migration_slot", "list_slot_leases"]) {
-        const r = await c.call(tool, { name: "x" });
+      for (const [tool, args] of [
+        ["reserve_migration_slot", { name: "x" }],
+        ["list_slot_leases", {}],
+      ] as const) {
+        const r = await c.call(tool, args);
         expect(r.isError).toBe(true);
         expect(textOf(r)).toContain("is not inside a git repository");
       }

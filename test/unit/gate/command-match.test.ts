@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { fixedPrefix, invokesReporter, mayMention, namesWord } from "../../../src/gate/command-match.js";
+import { invokesReporter, namesWord } from "../../../src/gate/command-match.js";
+import { fixedPrefix, mayMention } from "../../../src/gate/command-mention.js";
 import { REPORT_SPELLINGS } from "../../helpers/spellings.js";
 
 const REPORTER = ["mai", "report", "completed", "{summary}"];
