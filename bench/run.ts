@@ -1,3 +1,4 @@
+import { benchBranches } from "./branches.js";
 import { benchCheckout } from "./checkout.js";
 import { benchDeploy } from "./deploy.js";
 import { benchDryRun } from "./dryrun.js";
@@ -12,6 +13,7 @@ import { benchSuite } from "./suite.js";
 const benches: Record<string, () => Promise<void>> = {
   startup: benchStartup,
   reserve: benchReserve,
+  branches: benchBranches,
   dryrun: benchDryRun,
   suite: benchSuite,
   checkout: benchCheckout,

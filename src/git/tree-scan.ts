@@ -1,6 +1,7 @@
 import { GitError } from "../errors.js";
 import { readBlobs } from "./blobs.js";
 import type { Git } from "./git.js";
+import { entriesAddedOver } from "./tree-diff.js";
 
 /** One entry of a directory tree in git. */
 export interface TreeEntry {
@@ -11,13 +12,24 @@ export interface TreeEntry {
 }
 
 /**
- * Lists one directory at many commits with two `git cat-file` processes, whatever the number of
- * refs. Both caches are keyed by object ids, which never change meaning: commit → directory tree,
- * and tree → entries. A rescan after one branch moved costs one lookup for that branch only.
+ * Where the entries a tree adds over a base are kept between processes (the state store): the
+ * answers for one base at a time, so a new process asks git only about trees nobody has seen.
+ */
+export interface AddedEntriesCache {
+  load(base: string): Promise<Map<string, TreeEntry[]> | null>;
+  save(base: string, added: Map<string, TreeEntry[]>): Promise<void>;
+}
+
+/**
+ * Lists one directory at many commits with a constant number of git processes, whatever the number
+ * of refs. Every cache is keyed by object ids, which never change meaning: commit → directory tree,
+ * tree → entries, and (base tree, tree) → the entries the tree adds over the base. A rescan after
+ * one branch moved costs one lookup for that branch only.
  */
 export class DirScanner {
   private readonly dirTreeByCommit = new Map<string, string | null>();
   private readonly entriesByTree = new Map<string, TreeEntry[]>();
+  private added: { base: string; byTree: Map<string, TreeEntry[]> } | undefined;
 
   constructor(
     private readonly git: Git,
@@ -50,6 +62,29 @@ export class DirScanner {
       for (const [oid, body] of bodies) this.entriesByTree.set(oid, parseTree(body, oid.length / 2));
     }
     return new Map(trees.map((t) => [t, this.entriesByTree.get(t) ?? []]));
+  }
+
+  /**
+   * For each tree, the entries whose names `base` lacks: from memory, else from the cache the
+   * caller keeps between processes, else from git in one process for all the rest (then saved).
+   */
+  async addedOver(
+    base: string,
+    trees: string[],
+    cache?: AddedEntriesCache,
+  ): Promise<Map<string, TreeEntry[]>> {
+    if (this.added?.base !== base) this.added = { base, byTree: new Map([[base, []]]) };
+    const known = this.added.byTree;
+    const missing = () => [...new Set(trees.filter((t) => !known.has(t)))];
+    if (cache && missing().length > 0) {
+      for (const [tree, entries] of (await cache.load(base)) ?? []) known.set(tree, entries);
+    }
+    const unknown = missing();
+    if (unknown.length > 0) {
+      for (const [tree, entries] of await entriesAddedOver(this.git, base, unknown)) known.set(tree, entries);
+      await cache?.save(base, known);
+    }
+    return new Map(trees.map((t) => [t, known.get(t) ?? []]));
   }
 
   /** The directory's entries at each commit; null where it does not exist. */

@@ -167,8 +167,10 @@ const deltas = new WeakMap<Catalog, { main: Catalog; delta: Holding[] }>();
 
 /**
  * What a branch holds that main does not: forward migrations main lacks under the same version and
- * name, and numbered unparseable files main lacks by file name. Memoised per (branch catalog, main
- * catalog); both are cached per tree, so a rescan after one branch moved recomputes only that branch.
+ * name, and numbered unparseable files main lacks by file name. `branch` is the catalog of the
+ * branch's whole directory or only of the names main's lacks (what `git diff-tree` answers): the
+ * answer is the same. Memoised per (branch catalog, main catalog); both are cached per tree, so a
+ * rescan after one branch moved recomputes only that branch.
  */
 export function deltaAgainst(branch: Catalog, main: Catalog): Holding[] {
   const cached = deltas.get(branch);

@@ -2,10 +2,10 @@ import type { Config } from "../config/schema.js";
 import type { Deps, View } from "../deps.js";
 import { errorMessage, MigrationsDirError, StateError } from "../errors.js";
 import { type FetchOutcome, fetchRemote } from "../git/repo.js";
-import type { TreeEntry } from "../git/tree-scan.js";
 import { type Catalog, deltaAgainst, type Holding } from "../migrations/catalog.js";
 import type { ProdHistory } from "../prod/history.js";
 import type { StateStore } from "../store/types.js";
+import { storedAddedEntries } from "./branch-scan.js";
 
 /** What gathering the repository state uses of `Deps`. */
 export type RepoStateDeps = Pick<
@@ -37,7 +37,11 @@ export interface RepoState {
   store: StateStore;
   fetch: FetchOutcome;
   main: RefCatalog;
-  /** Every other branch (remote-tracking and local) whose tree has the migration directory. */
+  /**
+   * Every other branch (remote-tracking and local) whose tree has the migration directory, with
+   * the catalog of the files whose names main's directory lacks (of its whole directory in unit
+   * tests: what a branch adds over main is the same).
+   */
   branches: RefCatalog[];
   /** What the branches add over main, by version: the only branch files that can collide. */
   branchAdds: Map<number, BranchEntry[]>;
@@ -56,12 +60,27 @@ export async function gatherRepoState(ws: RepoStateDeps, options: { fetch: boole
     ? await maybeFetch(ws, view, store)
     : ({ status: "skipped", reason: "not requested" } as const);
   if (fetch.status === "fetched") view = await ws.refreshed(view);
-  const [catalogs, production] = await Promise.all([
-    scanCatalogs(ws, view, config),
+  const [scanned, production] = await Promise.all([
+    scanRefs(ws, view, config, store),
     readProduction(ws, view),
   ]);
-  const branchAdds = branchAddsOf(catalogs.main, catalogs.branches);
-  return { view, config, store, fetch, ...catalogs, branchAdds, production };
+  return { view, config, store, fetch, ...scanned, production };
+}
+
+type Scanned = Pick<RepoState, "main" | "branches" | "branchAdds">;
+
+/** The last scan per directory scanner: while no ref moved, the next call reuses it whole. */
+const lastScan = new WeakMap<object, { key: string; scanned: Scanned }>();
+
+async function scanRefs(ws: RepoStateDeps, view: View, config: Config, store: StateStore): Promise<Scanned> {
+  const scanner = ws.scanner(config.migrations.dir);
+  const key = JSON.stringify([view.refs.key, config.main_branch, config.migrations]);
+  const last = lastScan.get(scanner);
+  if (last?.key === key) return last.scanned;
+  const catalogs = await scanCatalogs(ws, view, config, store);
+  const scanned = { ...catalogs, branchAdds: branchAddsOf(catalogs.main, catalogs.branches) };
+  lastScan.set(scanner, { key, scanned });
+  return scanned;
 }
 
 /** What each branch holds that main does not, by version: the only branch files that can collide. */
@@ -105,10 +124,17 @@ async function maybeFetch(ws: RepoStateDeps, view: View, store: StateStore): Pro
   return outcome;
 }
 
+/**
+ * Main's directory in full, and of every other branch only the names main's directory lacks: the
+ * directories' trees through one `git cat-file`, what each adds over main's through one
+ * `git diff-tree --stdin` for the trees not seen before (kept in the state store for the next
+ * process), so the cost follows the branches that changed, not the number of branches.
+ */
 async function scanCatalogs(
   ws: RepoStateDeps,
   view: View,
   config: Config,
+  store: StateStore,
 ): Promise<{ main: RefCatalog; branches: RefCatalog[] }> {
   const { dir } = config.migrations;
   const mainRef = config.main_branch;
@@ -120,22 +146,31 @@ async function scanCatalogs(
     );
   }
   const refs = [...view.refs.refs].filter(([ref]) => ref !== mainRef);
-  const scans = await ws.scanner(dir).scan([mainSha, ...refs.map(([, sha]) => sha)]);
-  const mainScan = scans.get(mainSha);
+  const scanner = ws.scanner(dir);
+  const mainScan = (await scanner.scan([mainSha])).get(mainSha);
   if (!mainScan) {
     throw new MigrationsDirError(
       `migrations.dir "${dir}" does not exist on ${mainRef}`,
       "Fix migrations.dir in mai-gate.yaml (a path from the repository root), or commit the directory to main.",
     );
   }
-  const catalog = (tree: string, entries: TreeEntry[]) => ws.catalog(tree, entries, config.migrations);
+  const trees = await scanner.treesAt(refs.map(([, sha]) => sha));
+  const present = [...trees.values()].filter((t): t is string => t !== null);
+  const cache = storedAddedEntries(store, dir, ws.logger, () => ws.clock.now());
+  const added = await scanner.addedOver(mainScan.tree, present, cache);
   const branches: RefCatalog[] = [];
   for (const [ref, sha] of refs) {
-    const scan = scans.get(sha);
-    if (scan) branches.push({ ref, sha, catalog: catalog(scan.tree, scan.entries) });
+    const tree = trees.get(sha);
+    if (!tree) continue;
+    const key = `${tree}+${mainScan.tree}`;
+    branches.push({ ref, sha, catalog: ws.catalog(key, added.get(tree) ?? [], config.migrations) });
   }
   return {
-    main: { ref: mainRef, sha: mainSha, catalog: catalog(mainScan.tree, mainScan.entries) },
+    main: {
+      ref: mainRef,
+      sha: mainSha,
+      catalog: ws.catalog(mainScan.tree, mainScan.entries, config.migrations),
+    },
     branches,
   };
 }
