@@ -118,7 +118,7 @@ function judge(f: Facts): { condition: SwarmCondition; summary: string } {
       if (stuck)
         return {
           condition: "stuck",
-          summary: join(`${what} is stuck: a new task cannot be placed ('${stuck.reason}')`, servingNow),
+          summary: `${what} is stuck: a new task cannot be placed ('${stuck.reason}'); ${servingNow}`,
         };
       return { condition: "updating", summary: join(`${what} in progress`, servingNow) };
     }
