@@ -87,7 +87,13 @@ export function engineGet(
   return new Promise((resolve, reject) => {
     const fail = (err: unknown) => reject(transportError(target, options.timeoutMs, err));
     const req = request(
-      { ...base, method: "GET", path: `/${API_VERSION}${path}`, headers: { Host: "docker", Accept: "*/*" } },
+      {
+        ...base,
+        method: "GET",
+        path: `/${API_VERSION}${path}`,
+        // Over a socket the host name is a formality; over TCP it is the address (and TLS checks it).
+        headers: target.kind === "unix" ? { Host: "docker", Accept: "*/*" } : { Accept: "*/*" },
+      },
       (res) => readAnswer(res).then(resolve, fail),
     );
     const timer = setTimeout(() => req.destroy(new EngineTimeout()), options.timeoutMs);

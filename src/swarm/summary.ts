@@ -120,7 +120,7 @@ function judge(f: Facts): { condition: SwarmCondition; summary: string } {
           condition: "stuck",
           summary: `${what} is stuck: a new task cannot be placed ('${stuck.reason}'); ${servingNow}`,
         };
-      return { condition: "updating", summary: join(`${what} in progress`, servingNow) };
+      return { condition: "updating", summary: `${what} in progress; ${servingNow}` };
     }
   }
   if (f.replicas !== null && f.running < f.replicas)
@@ -139,7 +139,12 @@ function failurePhrase(failures: SwarmFailure[], ofUpdate: boolean): string | nu
   if (failures.length === 0) return null;
   const codes = [...new Set(failures.flatMap((f) => (f.exitCode !== null ? [f.exitCode] : [])))];
   const errors = [...new Set(failures.flatMap((f) => (f.exitCode === null && f.error ? [f.error] : [])))];
-  const how = [codes.length > 0 ? `exited ${codes.join(", ")}` : null, ...errors].filter(Boolean).join("; ");
+  const how = [
+    codes.length > 0 ? `exited ${codes.join(", ")}` : null,
+    errors.length > 0 ? `failed (${errors.join("; ")})` : null,
+  ]
+    .filter(Boolean)
+    .join(" or ");
   const said = failures.find((f) => f.lastLog)?.lastLog;
   return `${ofUpdate ? "new tasks" : "tasks"} ${how || "failed"}${said ? ` ('${said}')` : ""}`;
 }

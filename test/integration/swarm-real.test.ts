@@ -17,8 +17,8 @@ import { CLI } from "../helpers/stdio.js";
 const HEALTH = `    healthcheck:
       test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://localhost:8080/readyz"]
       interval: 1s
-      timeout: 1s
-      retries: 2
+      timeout: 3s # generous: the machine may be busy with other tests
+      retries: 3
       start_period: 1s
 `;
 
@@ -30,8 +30,8 @@ services:
     stop_grace_period: 1s # busybox httpd as PID 1 ignores SIGTERM
 ${HEALTH}${ports}    deploy:
       replicas: 1
-      update_config: { parallelism: 1, order: start-first, failure_action: rollback, monitor: 5s }
-      rollback_config: { parallelism: 1, order: start-first, monitor: 5s }
+      update_config: { parallelism: 1, order: start-first, failure_action: rollback, monitor: 8s }
+      rollback_config: { parallelism: 1, order: start-first, monitor: 8s }
       restart_policy: { condition: on-failure, delay: 1s, max_attempts: 3, window: 10s }
 `;
 
