@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // Starts PostgreSQL and installs Debian's chromium when missing (test/setup/services.ts).
+    // Starts PostgreSQL and installs the Debian packages the tests run for real when missing
+    // (chromium, docker.io, busybox-static, golang-go: test/setup/services.ts).
     globalSetup: ["test/setup/global.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,

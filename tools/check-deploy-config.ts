@@ -25,13 +25,21 @@ const findingOut = z.object({
     "no_rollback_config",
     "migrations_in_entrypoint",
     "restart_unbounded",
+    "start_first_host_port",
   ]),
-  file: z.string().nullable(),
+  file: z
+    .string()
+    .nullable()
+    .describe('the stack file, "dokploy:<id>" or "swarm:<service>" (the live service)'),
   line: z.number().nullable(),
   default_assumed: z.boolean().describe("the key is absent and the engine's default was applied"),
   detail: z.string(),
   consequence: z.string().describe("what happens on the next failed deploy"),
-  fix: z.string().describe("the exact YAML (or Dokploy JSON) to write"),
+  fix: z
+    .string()
+    .describe(
+      "the exact YAML to write (Dokploy: its JSON; the live service: the docker service update command)",
+    ),
 });
 
 export const outputSchema = {
@@ -43,6 +51,14 @@ export const outputSchema = {
       services: z.array(z.string()),
       verdict: z.string(),
       findings: z.array(findingOut),
+      drift: z
+        .object({
+          file: z.string(),
+          service: z.string(),
+          differences: z.array(z.object({ setting: z.string(), file: z.string(), live: z.string() })),
+        })
+        .nullable()
+        .describe("the live service only: the settings whose deployed value differs from the stack file's"),
     }),
   ),
   errors: z.array(z.object({ source: z.string(), error: z.string(), hint: z.string().nullable() })),
@@ -56,6 +72,7 @@ export function toOutput(r: DeployConfigResult) {
       source: c.source,
       services: c.services,
       verdict: c.verdict,
+      drift: c.drift ?? null,
       findings: c.findings.map((f) => ({
         service: f.service,
         rule: f.rule,
@@ -82,6 +99,9 @@ export function toText(r: DeployConfigResult): string {
       lines.push(`  Fix:\n${f.fix.replace(/^/gm, "    ")}`);
     }
   }
+  for (const c of r.checks)
+    for (const d of c.drift?.differences ?? [])
+      lines.push(`- drift: ${c.source} has ${d.setting} ${d.live}; ${c.drift!.file} says ${d.file}`);
   for (const e of r.errors)
     lines.push(`- ${e.source} could not be read: ${e.error}${e.hint ? ` (${e.hint})` : ""}`);
   return lines.join("\n");
@@ -92,9 +112,9 @@ export function register(server: ToolRegistrar, deps: ToolDeps): void {
     name,
     {
       title: "Check deploy settings",
-      description: `Whether the next failed deploy would keep the old container serving, from the stack's deploy settings: the compose / stack file (deploy.compose on main, or a file you name) and, where Dokploy is configured, the application's Swarm settings. Per service it reports, with file and line: no health check; a health check that does not test readiness; update failure_action not rollback; order not start-first; monitor shorter than the health check can fail in; no rollback_config; migrations in the entrypoint instead of a pre-deploy step; a restart policy that cycles without bound. Engine defaults are applied where a key is absent, and said.
+      description: `Whether the next failed deploy would keep the old container serving, from the stack's deploy settings: the compose / stack file (deploy.compose on main, or a file you name) and, where configured, Dokploy's Swarm settings and the live Swarm service read from the Docker Engine (deploy.docker, deploy.service) — what is deployed, with the settings that drifted from the stack file. Per service it reports, with file and line: no health check; a health check that does not test readiness; update failure_action not rollback; order not start-first; start-first with a port published in host mode (the new task can never be placed beside the old one, so the update never completes); monitor shorter than the health check can fail in; no rollback_config; migrations in the entrypoint instead of a pre-deploy step; a restart policy that cycles without bound. Engine defaults are applied where a key is absent, and said.
 
-Call it when changing deploy settings or after an outage; apply each finding's fix (the exact YAML) until it says a failed deploy keeps the old container serving.`,
+Call it when changing deploy settings or after an outage; apply each finding's fix (the exact YAML, or the docker service update command for the live service) until it says a failed deploy keeps the old container serving.`,
       inputSchema,
       outputSchema,
       annotations: {

@@ -103,6 +103,48 @@ export const outputSchema = {
       error: z.string().nullable(),
     }),
   ).describe("the newest Dokploy deployment; 'done' means submitted, not healthy"),
+  swarm: source(
+    z.object({
+      service: z.string(),
+      image: z.string().describe("the service spec's image now (after a rollback: the previous one again)"),
+      update: z
+        .object({ state: z.string(), message: z.string().nullable() })
+        .nullable()
+        .describe(
+          "the engine's UpdateStatus: updating, paused, completed, rollback_started, rollback_paused, rollback_completed",
+        ),
+      updateImage: z
+        .string()
+        .nullable()
+        .describe("the image the last update went to (the failed one after a rollback)"),
+      replicas: z.number().nullable(),
+      running: z.number().describe("tasks desired and actually running"),
+      serving: z.array(z.string()).describe("the images of the running tasks"),
+      failures: z.array(
+        z.object({
+          image: z.string(),
+          state: z.string(),
+          exitCode: z.number().nullable(),
+          error: z.string().nullable(),
+          lastLog: z.string().nullable().describe("the last line the task printed"),
+        }),
+      ),
+      pending: z.array(z.object({ image: z.string(), reason: z.string() })),
+      condition: z.enum([
+        "serving",
+        "updating",
+        "stuck",
+        "paused",
+        "rolling_back",
+        "rolled_back",
+        "degraded",
+        "down",
+      ]),
+      summary: z.string(),
+    }),
+  ).describe(
+    "the live Swarm service from the Docker Engine API: update state, running tasks, why new tasks failed",
+  ),
   smoke: source(
     z.object({
       id: z.string(),
@@ -129,6 +171,7 @@ export function toOutput(s: DeployStatus) {
     live: s.live,
     production: s.production,
     dokploy: s.dokploy,
+    swarm: s.swarm,
     smoke: s.smoke,
     deploy_config: s.deployConfig,
     checked_at: iso(s.checkedAt),
@@ -160,6 +203,11 @@ export function toText(s: DeployStatus, askNow = "fresh: true"): string {
       () => `max ${s.production.data!.maxVersion ?? "none"}, ${s.production.data!.pending.length} pending`,
     ),
     line("Dokploy", s.dokploy, () => s.dokploy.data?.status ?? "no deployment"),
+    line(
+      "Swarm",
+      s.swarm,
+      () => `${s.swarm.data!.service} ${s.swarm.data!.condition}: ${s.swarm.data!.summary}`,
+    ),
     line("Smoke", s.smoke, () => s.smoke.data?.state ?? "never run"),
     line("Next failed deploy", s.deployConfig, () => s.deployConfig.data!.verdict),
   ].join("\n");
@@ -182,7 +230,7 @@ export function register(server: ToolRegistrar, deps: ToolDeps): void {
     name,
     {
       title: "Deploy status",
-      description: `One answer to "what state is production in, and is it safe to merge now?": main's CI (Gitea commit status and Actions runs), what is live (health endpoint: code, latency, git sha, schema version), production's migration history (pending migrations that the next deploy runs, and any version whose name differs from main's — the next deploy will crash-loop), the latest Dokploy deployment, and the latest smoke run. Verdict: healthy, deploying, degraded, down, or unknown (nothing seen is wrong, but CI of main or the live check is not configured, or a source did not answer), with reasons.
+      description: `One answer to "what state is production in, and is it safe to merge now?": main's CI (Gitea commit status and Actions runs), what is live (health endpoint: code, latency, git sha, schema version), production's migration history (pending migrations that the next deploy runs, and any version whose name differs from main's — the next deploy will crash-loop), the latest Dokploy deployment, the live Swarm service (update state — updating, paused, rolled back — running tasks, and why new tasks failed), and the latest smoke run. Verdict: healthy, deploying, degraded, down, or unknown (nothing seen is wrong, but CI of main or the live check is not configured, or a source did not answer), with reasons.
 
 Call it before merging or deploying, after a deploy, and when something looks wrong. Merge only when safe_to_merge.answer is true (healthy needs CI of main and the live check configured and answering). If it is false, wait or fix what the reasons say; "cannot tell" means a source is missing or did not answer (unknown, not broken): configure or repair that source. Answers are shared for a few seconds; fresh: true asks every source now.`,
       inputSchema,

@@ -240,6 +240,33 @@ export const configSchema = z
           .string()
           .optional()
           .describe("the stack file whose deploy settings check_deploy_config reads (on main)"),
+        docker: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "the Docker Engine of a Swarm manager: unix:///var/run/docker.sock, or tcp://host:2376 with docker_tls",
+          ),
+        docker_tls: z
+          .object({
+            ca: z
+              .string()
+              .optional()
+              .describe("the CA certificate (PEM text or a path), e.g. env:DOCKER_TLS_CA"),
+            cert: z.string().optional().describe("the client certificate (PEM text or a path)"),
+            key: z
+              .string()
+              .optional()
+              .describe("the client key (PEM text or a path), e.g. env:DOCKER_TLS_KEY"),
+          })
+          .strict()
+          .optional()
+          .describe("TLS material for a tcp:// engine, as `docker --tlsverify` uses it"),
+        service: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "must be a Swarm service name (letters, digits, _ . -)")
+          .optional()
+          .describe("the app's Swarm service, as `docker service ls` names it (stack_service)"),
         migrate_command: z
           .string()
           .optional()

@@ -3,6 +3,7 @@ import { parseDuration } from "./duration.js";
 import {
   HEALTH_DEFAULTS,
   type HealthSettings,
+  type HostPort,
   type ServiceSettings,
   type Setting,
   type StartCommand,
@@ -15,6 +16,7 @@ export function composeSettings(name: string, keyLine: number, svc: YNode): Serv
   const deploy = entry(svc, "deploy")?.value;
   const update = entry(deploy, "update_config")?.value;
   const rollback = entry(deploy, "rollback_config");
+  const rollbackNode = rollback?.value;
   const restartPolicy = entry(deploy, "restart_policy")?.value;
   return {
     service: name,
@@ -38,6 +40,13 @@ export function composeSettings(name: string, keyLine: number, svc: YNode): Serv
       "set",
       "Swarm's default rolls back one task at a time, stop-first, pausing on failure, monitor 5s",
     ),
+    rollbackOrder: text(
+      rollbackNode,
+      "rollback_config.order",
+      UPDATE_DEFAULTS.order,
+      "Swarm's default is stop-first",
+    ),
+    hostPorts: hostPorts(svc),
     ...restartSettings(svc, restartPolicy),
     commands: startCommands(svc),
   };
@@ -157,6 +166,28 @@ function startCommands(svc: YNode): StartCommand[] {
       return [{ key, line: found.keyLine, form: "list", items: v.items.map((i) => scalarText(i) ?? "") }];
     const s = scalarText(v);
     return s === undefined ? [] : [{ key, line: found.keyLine, form: "string", items: [s] }];
+  });
+}
+
+/** `ports` entries in the long syntax with `mode: host` (the short syntax always uses the routing mesh). */
+function hostPorts(svc: YNode): HostPort[] {
+  const list = entry(svc, "ports")?.value;
+  if (list?.kind !== "seq") return [];
+  return list.items.flatMap((item, i): HostPort[] => {
+    if (item.kind !== "map" || scalarText(entry(item, "mode")?.value) !== "host") return [];
+    const target = Number(scalarText(entry(item, "target")?.value));
+    if (!Number.isInteger(target) || target <= 0) return [];
+    const raw = scalarText(entry(item, "published")?.value);
+    const published = raw === undefined ? null : Number(raw.split("-")[0]);
+    return [
+      {
+        key: `ports[${i}]`,
+        line: entry(item, "mode")?.keyLine ?? item.line,
+        published: published !== null && Number.isInteger(published) ? published : null,
+        target,
+        protocol: scalarText(entry(item, "protocol")?.value) ?? "tcp",
+      },
+    ];
   });
 }
 

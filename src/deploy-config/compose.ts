@@ -27,6 +27,13 @@ export function checkComposeText(text: string, file: string, options: ComposeChe
   };
 }
 
+/** Every service's settings, engine defaults applied; throws DeployConfigError when it is not a stack file. */
+export function composeServiceSettings(text: string, file: string): ServiceSettings[] {
+  return composeServices(parseYamlTree(text, file), file).map(({ name, keyLine, node }) =>
+    composeSettings(name, keyLine, node),
+  );
+}
+
 interface ComposeService {
   name: string;
   keyLine: number;
@@ -94,6 +101,16 @@ const yamlFixes: FixWriter = {
       "    window: 120s",
     ].join("\n"),
   startCommand: (s, cmd, use) => startCommandFix(s, cmd, use),
+  ingressPort: (_s, port) =>
+    [
+      `# ${port.key}: publish through the routing mesh, so the old and the new task can run side by side`,
+      "# (or publish no port and let the proxy reach the service on an overlay network)",
+      "ports:",
+      `  - target: ${port.target}`,
+      ...(port.published === null ? [] : [`    published: ${port.published}`]),
+      `    protocol: ${port.protocol}`,
+      "    mode: ingress",
+    ].join("\n"),
 };
 
 function startCommandFix(s: ServiceSettings, cmd: StartCommand, use: MigrationUse): string {

@@ -8,6 +8,7 @@ import { nsToMs } from "./duration.js";
 import {
   HEALTH_DEFAULTS,
   type HealthSettings,
+  type HostPort,
   type ServiceSettings,
   type Setting,
   type StartCommand,
@@ -30,6 +31,8 @@ export function dokploySettings(app: Json, applicationId: string): ServiceSettin
       ...setting("rollbackConfigSwarm", rollback, rollback, null, "set", ROLLBACK_DEFAULT),
       missing: "null",
     },
+    rollbackOrder: rollbackOrder(asRecord(app.rollbackConfigSwarm)),
+    hostPorts: hostPorts(app),
     ...restartSettings(asRecord(app.restartPolicySwarm)),
     commands: startCommands(app),
   };
@@ -98,6 +101,35 @@ function updateSettings(update: Json | undefined) {
               monitorNs === 0 ? "0 means unset, so Swarm's default 5s applies" : "Swarm's default is 5s",
           },
   };
+}
+
+function rollbackOrder(rollback: Json | undefined): Setting<string> {
+  const note = "Swarm's default is stop-first";
+  if (!rollback)
+    return {
+      ...setting("rollbackConfigSwarm", UPDATE_DEFAULTS.order, false, null, "", note),
+      missing: "null",
+    };
+  return text(rollback, "rollbackConfigSwarm.Order", "Order", UPDATE_DEFAULTS.order, note);
+}
+
+/** Dokploy's ports published in host mode (`publishMode: "host"`). */
+function hostPorts(app: Json): HostPort[] {
+  const ports = Array.isArray(app.ports) ? app.ports : [];
+  return ports.flatMap((raw, i): HostPort[] => {
+    const p = asRecord(raw);
+    const target = p ? numberField(p, "targetPort") : null;
+    if (!p || stringField(p, "publishMode") !== "host" || target === null) return [];
+    return [
+      {
+        key: `ports[${i}]`,
+        line: null,
+        published: numberField(p, "publishedPort"),
+        target,
+        protocol: stringField(p, "protocol") ?? "tcp",
+      },
+    ];
+  });
 }
 
 function restartSettings(restart: Json | undefined) {

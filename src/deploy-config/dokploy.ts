@@ -48,6 +48,8 @@ function jsonFixes(app: Record<string, unknown>): FixWriter {
     restart: () =>
       json({ Condition: "on-failure", Delay: msToNs(10_000), MaxAttempts: 3, Window: msToNs(120_000) }),
     startCommand: (s, cmd, use) => startCommandFix(s, cmd, use),
+    ingressPort: (_s, port) =>
+      `Advanced → Ports: set the publish mode of ${port.published ?? "the"}:${port.target}/${port.protocol} to ingress (the routing mesh), or remove the port and let the domain route to the app`,
   };
 }
 

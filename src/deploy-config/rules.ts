@@ -1,7 +1,13 @@
 /** The rules: given one service's settings, what makes the next failed deploy take the site down. */
 import { findMigration, type MigrationUse, notReadiness } from "./commands.js";
 import { formatDuration } from "./duration.js";
-import { describeSetting, HEALTH_DEFAULTS, type ServiceSettings, type StartCommand } from "./settings.js";
+import {
+  describeSetting,
+  HEALTH_DEFAULTS,
+  type HostPort,
+  type ServiceSettings,
+  type StartCommand,
+} from "./settings.js";
 import type { DeployFinding, DeployRule } from "./types.js";
 
 /** How a source writes a fix: YAML under the service for compose, JSON for Dokploy's Swarm settings. */
@@ -11,6 +17,8 @@ export interface FixWriter {
   rollback(s: ServiceSettings): string;
   restart(s: ServiceSettings): string;
   startCommand(s: ServiceSettings, cmd: StartCommand, use: MigrationUse): string;
+  /** Publish `port` through the routing mesh (ingress) instead of on the node. */
+  ingressPort(s: ServiceSettings, port: HostPort): string;
 }
 
 type Draft = Omit<DeployFinding, "service" | "file">;
@@ -24,6 +32,7 @@ export function checkService(
   const drafts: Draft[] = [
     ...health(s, fixes),
     ...update(s, fixes),
+    ...hostPorts(s, fixes),
     ...rollback(s, fixes),
     ...migrations(s, fixes, migrateCommands),
     ...restart(s, fixes),
@@ -117,7 +126,7 @@ function update(s: ServiceSettings, fixes: FixWriter): Draft[] {
       detail: describeSetting(order),
       consequence:
         "Swarm stops the healthy task before the new one is up, so the site is down until the new task is healthy, and stays down if it never is.",
-      fix: fixes.update(s, { order: "start-first" }),
+      fix: withIngress(s, fixes, fixes.update(s, { order: "start-first" })),
     });
   const need = unhealthyWithinMs(s);
   const monitor = s.monitorMs;
@@ -150,9 +159,34 @@ function rollback(s: ServiceSettings, fixes: FixWriter): Draft[] {
       detail: describeSetting(s.rollbackConfig),
       consequence:
         "A rollback runs stop-first, so a broken task that already replaced the old one is stopped before the previous version starts and the site is down in between.",
-      fix: fixes.rollback(s),
+      fix: withIngress(s, fixes, fixes.rollback(s)),
     },
   ];
+}
+
+/** start-first needs the old and the new task side by side: a host-mode port forbids that on one node. */
+function hostPorts(s: ServiceSettings, fixes: FixWriter): Draft[] {
+  const port = s.hostPorts[0];
+  const startFirst = [s.order, s.rollbackOrder].filter((o) => o.value === "start-first");
+  if (!port || startFirst.length === 0) return [];
+  const published = port.published === null ? "a port the engine picks" : `port ${port.published}`;
+  return [
+    {
+      rule: "start_first_host_port",
+      line: port.line ?? s.line,
+      defaultAssumed: startFirst.every((o) => !o.present),
+      detail: `${startFirst.map(describeSetting).join(" and ")}, while ${port.key} publishes ${published} (target ${port.target}/${port.protocol}) in host mode`,
+      consequence:
+        "The new task cannot be placed on the node that runs the old one, which holds the host port ('host-mode port already in use'): it stays pending, the old task keeps serving and the update never completes (a start-first rollback hangs the same way).",
+      fix: fixes.ingressPort(s, port),
+    },
+  ];
+}
+
+/** A fix toward start-first, plus the ports fix when a host-mode port would make start-first hang. */
+function withIngress(s: ServiceSettings, fixes: FixWriter, fix: string): string {
+  const port = s.hostPorts[0];
+  return port ? `${fix}\n${fixes.ingressPort(s, port)}` : fix;
 }
 
 function migrations(s: ServiceSettings, fixes: FixWriter, extra: string[]): Draft[] {
@@ -201,6 +235,7 @@ const LABELS: Record<DeployRule, string> = {
   no_rollback_config: "no rollback_config",
   migrations_in_entrypoint: "migrations run at container start",
   restart_unbounded: "restarts are unbounded",
+  start_first_host_port: "start-first with a host-mode port never completes",
 };
 
 const SITE_DOWN: DeployRule[] = [
@@ -209,6 +244,7 @@ const SITE_DOWN: DeployRule[] = [
   "update_order",
   "failure_action",
   "migrations_in_entrypoint",
+  "start_first_host_port",
 ];
 
 export const SAFE_VERDICT = "a failed deploy keeps the old container serving";

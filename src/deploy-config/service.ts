@@ -4,10 +4,12 @@ import { SourceError } from "../deploy/errors.js";
 import type { Deps, View } from "../deps.js";
 import { InputError, MaiGateError } from "../errors.js";
 import { showFileBounded } from "../git/repo.js";
+import { readConfiguredService } from "../swarm/source.js";
 import { checkComposeText } from "./compose.js";
 import { checkDokploySwarm, fetchDokployApplication } from "./dokploy.js";
 import { DeployConfigError } from "./errors.js";
 import { SAFE_VERDICT } from "./rules.js";
+import { checkSwarmService } from "./swarm.js";
 import type { DeployCheck } from "./types.js";
 
 /** The parts of `Deps` this module uses. */
@@ -19,7 +21,7 @@ export const COMPOSE_MAX_BYTES = 1024 * 1024;
 export const COMPOSE_READ_TIMEOUT_MS = 5000;
 
 export interface DeployConfigResult {
-  /** Every check that ran: the compose file, Dokploy's Swarm settings. */
+  /** Every check that ran: the compose file, Dokploy's Swarm settings, the live Swarm service. */
   checks: DeployCheck[];
   /** Sources that could not be read (an unreachable Dokploy), each with its hint. */
   errors: { source: string; error: string; hint: string | null }[];
@@ -30,8 +32,9 @@ export interface DeployConfigResult {
 
 /**
  * Whether the next failed deploy would keep the old container serving: the compose / stack file
- * (a given path in this checkout, else `deploy.compose` read from main) and, where Dokploy is
- * configured, the application's Swarm settings from its API.
+ * (a given path in this checkout, else `deploy.compose` read from main) and, where configured,
+ * Dokploy's Swarm settings of the application and the live Swarm service from the Docker Engine
+ * (with the settings that drifted from the stack file).
  */
 export async function checkDeployConfig(
   ws: Uses,
@@ -48,23 +51,36 @@ export async function checkDeployConfig(
   const errors: DeployConfigResult["errors"] = [];
   const compose = await composeText(ws, view, input.file, input.anywhere ?? false);
   if (compose) checks.push(checkFile(compose.text, compose.label, migrateCommands));
-  if (deploy.dokploy) {
-    const d = deploy.dokploy;
+  const remote: [string, () => Promise<DeployCheck>][] = [];
+  const d = deploy.dokploy;
+  if (d)
+    remote.push([
+      `dokploy:${d.application_id}`,
+      async () => {
+        const app = await fetchDokployApplication(
+          { url: d.url, apiKey: d.api_key, applicationId: d.application_id },
+          deploy.timeout_ms,
+        );
+        return checkDokploySwarm(app, d.application_id);
+      },
+    ]);
+  if (deploy.docker || deploy.service)
+    remote.push([
+      `swarm:${deploy.service ?? "?"}`,
+      async () => checkSwarmService((await readConfiguredService(deploy))!, compose, migrateCommands),
+    ]);
+  for (const [source, check] of remote) {
     try {
-      const app = await fetchDokployApplication(
-        { url: d.url, apiKey: d.api_key, applicationId: d.application_id },
-        deploy.timeout_ms,
-      );
-      checks.push(checkDokploySwarm(app, d.application_id));
+      checks.push(await check());
     } catch (err) {
       if (!(err instanceof SourceError) && !(err instanceof DeployConfigError)) throw err;
-      errors.push({ source: `dokploy:${d.application_id}`, error: err.message, hint: err.hint ?? null });
+      errors.push({ source, error: err.message, hint: err.hint ?? null });
     }
   }
   if (checks.length === 0 && errors.length === 0) {
     throw new InputError(
       "no deploy configuration to check",
-      "Pass a compose / stack file, or set deploy.compose (and deploy.dokploy) in mai-gate.yaml.",
+      "Pass a compose / stack file, or set deploy.compose (and deploy.dokploy or deploy.docker with deploy.service) in mai-gate.yaml.",
     );
   }
   const findings = checks.flatMap((c) => c.findings);
@@ -75,7 +91,12 @@ export async function checkDeployConfig(
       : errors.length > 0
         ? `${SAFE_VERDICT} as far as could be read; ${errors.map((e) => e.source).join(", ")} could not be read`
         : SAFE_VERDICT;
-  return { checks, errors, safe, verdict };
+  const drifted = checks.flatMap((c) => (c.drift?.differences.length ? [c] : []));
+  const drift = drifted.map(
+    (c) =>
+      `${c.source} differs from ${c.drift!.file} in ${c.drift!.differences.map((d) => d.setting).join(", ")}`,
+  );
+  return { checks, errors, safe, verdict: drift.length > 0 ? `${verdict}; ${drift.join("; ")}` : verdict };
 }
 
 function checkFile(text: string, label: string, migrateCommands: string[]): DeployCheck {

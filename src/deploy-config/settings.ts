@@ -48,6 +48,17 @@ export interface StartCommand {
   items: string[];
 }
 
+/** A port published in host mode: the task binds it on its node, so two tasks of it cannot share a node. */
+export interface HostPort {
+  /** How the source names it, e.g. "ports[0]" or "EndpointSpec.Ports[0]". */
+  key: string;
+  line: number | null;
+  /** null: a port the engine picks. */
+  published: number | null;
+  target: number;
+  protocol: string;
+}
+
 export interface ServiceSettings {
   service: string;
   /** Line of the service's key; null for Dokploy. */
@@ -61,6 +72,10 @@ export interface ServiceSettings {
   /** null: written but not a duration. */
   monitorMs: Setting<number | null>;
   rollbackConfig: Setting<boolean>;
+  /** rollback_config.order (Swarm's default stop-first). */
+  rollbackOrder: Setting<string>;
+  /** Published ports in host mode (not the routing mesh). */
+  hostPorts: HostPort[];
   restartCondition: Setting<string>;
   /** 0 or absent means unlimited. */
   restartMaxAttempts: Setting<number>;

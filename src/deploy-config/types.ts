@@ -7,7 +7,8 @@ export type DeployRule =
   | "monitor_too_short"
   | "no_rollback_config"
   | "migrations_in_entrypoint"
-  | "restart_unbounded";
+  | "restart_unbounded"
+  | "start_first_host_port";
 
 export interface DeployFinding {
   service: string;
@@ -26,12 +27,25 @@ export interface DeployFinding {
   fix: string;
 }
 
+/** A setting whose deployed value differs from the stack file's. */
+export interface DeployDrift {
+  /** The setting, named as in the stack file, e.g. "update_config.failure_action". */
+  setting: string;
+  file: string;
+  live: string;
+}
+
 export interface DeployCheck {
   /** The file path, or "dokploy:<applicationId>". */
   source: string;
   /** The services checked (extension fields `x-…` are not services). */
   services: string[];
   findings: DeployFinding[];
+  /**
+   * For the live service: what differs from the stack file (`file`: which file and service it was
+   * compared with); null when there was nothing to compare with.
+   */
+  drift?: { file: string; service: string; differences: DeployDrift[] } | null;
   /** "a failed deploy keeps the old container serving" when there is no finding, else one sentence. */
   verdict: string;
 }

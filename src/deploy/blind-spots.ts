@@ -1,6 +1,6 @@
 import type { DeployStatus, SourceReport } from "./report.js";
 
-type Facts = Pick<DeployStatus, "ci" | "live" | "production" | "dokploy" | "smoke">;
+type Facts = Pick<DeployStatus, "ci" | "live" | "production" | "dokploy" | "swarm" | "smoke">;
 
 /**
  * Something deploy_status could not see, so it cannot say "healthy" or "safe to merge: yes":
@@ -8,7 +8,7 @@ type Facts = Pick<DeployStatus, "ci" | "live" | "production" | "dokploy" | "smok
  * answer would change the verdict that failed to answer.
  */
 export interface BlindSpot {
-  /** The source's key in the answer: "ci", "live", "production", "dokploy", "smoke". */
+  /** The source's key in the answer: "ci", "live", "production", "dokploy", "swarm", "smoke". */
   source: keyof Facts;
   /** "not_configured" or "failed". */
   kind: "not_configured" | "failed";
@@ -33,6 +33,7 @@ const FAILED: Record<keyof Facts, (error: string) => string> = {
       : `production unreachable (${detail})`;
   },
   dokploy: (e) => `the latest Dokploy deployment could not be read (${e})`,
+  swarm: (e) => `the Swarm service could not be read (${e})`,
   smoke: (e) => `the latest smoke run could not be read (${e})`,
 };
 
@@ -43,7 +44,7 @@ const FAILED: Record<keyof Facts, (error: string) => string> = {
  */
 export function blindSpots(f: Facts): BlindSpot[] {
   const spots: BlindSpot[] = [];
-  for (const source of ["ci", "live", "production", "dokploy", "smoke"] as const) {
+  for (const source of ["ci", "live", "production", "dokploy", "swarm", "smoke"] as const) {
     const report: SourceReport<unknown> = f[source];
     if (report.status === "failed")
       spots.push({ source, kind: "failed", why: FAILED[source](report.error ?? "no detail") });

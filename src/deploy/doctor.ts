@@ -2,6 +2,10 @@ import type { Deps } from "../deps.js";
 import { checkPgDumpAgainst, pgDumpMajor } from "../dryrun/pgdump.js";
 import { errorMessage } from "../errors.js";
 import { fetchRemote } from "../git/repo.js";
+import { engineVersion } from "../swarm/engine.js";
+import { readSwarmService } from "../swarm/read.js";
+import { swarmTarget } from "../swarm/source.js";
+import { summarize } from "../swarm/summary.js";
 import { latestDeployment } from "./dokploy.js";
 import { SourceError } from "./errors.js";
 import { giteaCi } from "./gitea.js";
@@ -140,6 +144,19 @@ export async function doctor(ws: Uses): Promise<DoctorCheck[]> {
           : "no deployment yet";
       },
       "Check deploy.dokploy.url, application_id and the API key.",
+    ),
+  );
+  out.push(
+    await probe(
+      "docker engine",
+      async () => {
+        const where = swarmTarget(config.deploy);
+        if (!where) return null;
+        const engine = await engineVersion(where.target, timeoutMs);
+        const service = summarize(await readSwarmService(where.target, where.service, { timeoutMs }));
+        return `Docker ${engine.version} (API ${engine.apiVersion}) at ${where.target.label}; service ${service.service}: ${service.summary}`;
+      },
+      "Check deploy.docker (the Swarm manager's engine) and deploy.service.",
     ),
   );
   return out;

@@ -1,3 +1,4 @@
+import type { SwarmReport } from "../swarm/summary.js";
 import type { Deployment } from "./dokploy.js";
 import type { CiStatus } from "./gitea.js";
 import type { HealthReport } from "./health.js";
@@ -53,6 +54,8 @@ export interface DeployStatus {
   live: SourceReport<HealthReport>;
   production: SourceReport<HistoryReport>;
   dokploy: SourceReport<Deployment | null>;
+  /** The live Swarm service (deploy.docker, deploy.service): its update state and tasks. */
+  swarm: SourceReport<SwarmReport>;
   smoke: SourceReport<SmokeReport | null>;
   deployConfig: SourceReport<DeployConfigReport>;
   verdict: Verdict;

@@ -6,6 +6,7 @@ import { StateError } from "../errors.js";
 import { forwardEntries } from "../migrations/catalog.js";
 import { appliedVersions, sameMigrationName } from "../prod/history.js";
 import { gatherRepoState, type RepoState, type RepoStateDeps } from "../repo/state.js";
+import { swarmReport } from "../swarm/source.js";
 import { latestDeployment } from "./dokploy.js";
 import { SourceError } from "./errors.js";
 import { giteaCi } from "./gitea.js";
@@ -82,7 +83,7 @@ async function collect(ws: DeployStatusDeps, state: RepoState): Promise<DeploySt
   const timeoutMs = deploy.timeout_ms;
   const sha = state.main.sha;
   const unset = unsetEnvRef(state);
-  const [ci, live, dokploy, smoke, deployConfig] = await Promise.all([
+  const [ci, live, dokploy, swarm, smoke, deployConfig] = await Promise.all([
     source(deploy.gitea ?? unset("deploy.gitea"), (g) =>
       giteaCi({ url: g.url, repo: g.repo, token: g.token }, sha, { timeoutMs }),
     ),
@@ -95,8 +96,15 @@ async function collect(ws: DeployStatusDeps, state: RepoState): Promise<DeploySt
     source(deploy.dokploy ?? unset("deploy.dokploy"), (d) =>
       latestDeployment({ url: d.url, apiKey: d.api_key, applicationId: d.application_id }, { timeoutMs }),
     ),
+    source(
+      unset("deploy.docker") ??
+        unset("deploy.docker_tls") ??
+        unset("deploy.service") ??
+        (deploy.docker || deploy.service ? deploy : undefined),
+      (d) => swarmReport(d),
+    ),
     source(true, () => latestSmoke(state)),
-    source(deploy.compose ?? deploy.dokploy ?? unset("deploy.compose"), async () => {
+    source(deploy.compose ?? deploy.dokploy ?? deploy.service ?? unset("deploy.compose"), async () => {
       const r = await checkDeployConfig(ws);
       const findings = r.checks.flatMap((c) => c.findings);
       return {
@@ -113,6 +121,7 @@ async function collect(ws: DeployStatusDeps, state: RepoState): Promise<DeploySt
     live,
     production: historyReport(state),
     dokploy,
+    swarm,
     smoke,
     deployConfig,
   };

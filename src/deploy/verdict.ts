@@ -1,12 +1,17 @@
+import type { SwarmCondition } from "../swarm/summary.js";
 import { type BlindSpot, blindSpots } from "./blind-spots.js";
 import type { DeployStatus, Verdict } from "./report.js";
 
-type Facts = Pick<DeployStatus, "main" | "ci" | "live" | "production" | "dokploy" | "smoke" | "deployConfig">;
+type Facts = Pick<
+  DeployStatus,
+  "main" | "ci" | "live" | "production" | "dokploy" | "swarm" | "smoke" | "deployConfig"
+>;
 
 const RANK: Record<Verdict, number> = { healthy: 0, unknown: 1, deploying: 2, degraded: 3, down: 4 };
 
 /**
- * One verdict from every source, with the reasons: `down` (the live site answers, and not ready),
+ * One verdict from every source, with the reasons: `down` (the live site answers, and not ready; or
+ * the Swarm service has no running task),
  * `degraded` (something is broken that the next deploy or a person must fix), `deploying` (main is
  * ahead of what runs, or its pipeline has not finished), `unknown` (nothing seen is wrong, but CI
  * of main or the live check is not configured, or a source failed to answer), `healthy` (CI of
@@ -30,6 +35,7 @@ export function judge(f: Facts): {
   const spots = blindSpots(f);
   unseen(f, spots, out);
   productionFindings(f, out);
+  swarmFindings(f, out);
   pipelineFindings(f, out);
   const settings = f.deployConfig.data;
   // A risk for the next failed deploy, not a state of production now: said, without changing the verdict.
@@ -86,6 +92,24 @@ function productionFindings(f: Facts, out: Out): void {
   }
 }
 
+/** What the live Swarm service's update state and tasks say (its condition decides the verdict). */
+function swarmFindings(f: Facts, out: Out): void {
+  const swarm = f.swarm.data;
+  if (!swarm) return;
+  const verdict: Record<SwarmCondition, Verdict | null> = {
+    serving: null,
+    updating: "deploying",
+    stuck: "degraded",
+    paused: "degraded",
+    rolling_back: "degraded",
+    rolled_back: "degraded",
+    degraded: "degraded",
+    down: "down",
+  };
+  const v = verdict[swarm.condition];
+  if (v) out.say(v, `Swarm service ${swarm.service}: ${swarm.summary}`);
+}
+
 /** What CI of main, the smoke runs and Dokploy answered. */
 function pipelineFindings(f: Facts, out: Out): void {
   const ci = f.ci.data;
@@ -120,8 +144,11 @@ function healthyReason(f: Facts): string {
 function safeToMerge(verdict: Verdict, f: Facts, spots: BlindSpot[]): { answer: boolean; why: string } {
   if ((f.production.data?.conflicts.length ?? 0) > 0)
     return { answer: false, why: "no: main already holds a version production knows under another name" };
-  if (verdict === "down")
-    return { answer: false, why: "no: the live site is down; fix it before adding changes" };
+  if (verdict === "down") {
+    const what =
+      f.live.data && !f.live.data.up ? "the live site is down" : "the site is down (no Swarm task runs)";
+    return { answer: false, why: `no: ${what}; fix it before adding changes` };
+  }
   if (verdict === "degraded")
     return { answer: false, why: "no: something on main or in production needs fixing first" };
   if (spots.length > 0) return { answer: false, why: `cannot tell: ${spots.map((s) => s.why).join("; ")}` };

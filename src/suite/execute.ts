@@ -2,6 +2,7 @@ import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { StateStore } from "../store/types.js";
 import { type SuiteDefinition, type SuiteStep, skipReason, stepGroups } from "./definition.js";
+import { looksLikeGoJson, parseGoTestJson } from "./go-json.js";
 import { looksLikeGo, parseGoOutput } from "./go-output.js";
 import { notify, type StepReport, type SuiteJob } from "./jobs.js";
 import { runStep } from "./run-step.js";
@@ -98,16 +99,21 @@ async function runOne(plan: ExecutionPlan, step: SuiteStep, index: number, total
   notify(job, { done: index, total, message: `step ${index} of ${total}: ${step.name} ${outcome.status}` });
 }
 
-/** Go's failures from the end of the log (bounded), when the output looks like Go's. */
+/**
+ * Go's failures from the end of the log (bounded), when the output looks like Go's: test2json
+ * events (`go test -json`) or the plain output of go build, vet and test.
+ */
 async function goReport(logFile: string, tail: string): Promise<StepReport["go"]> {
-  if (!looksLikeGo(tail)) return null;
+  const json = looksLikeGoJson(tail);
+  if (!json && !looksLikeGo(tail)) return null;
   const handle = await open(logFile, "r");
   try {
     const { size } = await handle.stat();
     const length = Math.min(size, GO_PARSE_BYTES);
     const buffer = Buffer.alloc(length);
     await handle.read(buffer, 0, length, size - length);
-    const report = parseGoOutput(buffer.toString("utf8"));
+    const text = buffer.toString("utf8");
+    const report = json ? parseGoTestJson(text) : parseGoOutput(text);
     const empty =
       report.failingTests.length + report.failingPackages.length + report.compileErrors.length === 0;
     return empty ? null : report;

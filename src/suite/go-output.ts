@@ -97,7 +97,8 @@ function scan(text: string): Scan {
   return s;
 }
 
-function lastChars(text: string): string {
+/** The last {@link MAX_CHARS} characters of `text`, from the first whole line in them. */
+export function lastChars(text: string): string {
   if (text.length <= MAX_CHARS) return text;
   const tail = text.slice(-MAX_CHARS);
   const newline = tail.indexOf("\n");

@@ -45,6 +45,7 @@ deploy:
     expect(by("gitea").detail).toContain("token");
     expect(by("health URL")).toMatchObject({ ok: false });
     expect(by("dokploy").ok).toBeNull();
+    expect(by("docker engine").ok).toBeNull();
   });
 
   it("status prints the verdict and exits 1 when the site is down", async () => {

@@ -4,7 +4,8 @@ import { ensureTestServices } from "./services.js";
 
 /**
  * Vitest globalSetup: before any test runs, start PostgreSQL on 127.0.0.1:5432 and install
- * Debian's chromium when they are missing (see services.ts); then start the scratch server, a
+ * the Debian packages the tests run for real (chromium, docker.io, busybox-static, golang-go) when they
+ * are missing (see services.ts); then start the scratch server, a
  * second cluster of the tests' own (dry runs are refused on production's server), with the
  * unprivileged role `mai-gate scratch setup` creates. Its DSNs reach the tests through the
  * environment (MAI_GATE_TEST_SCRATCH, MAI_GATE_TEST_SCRATCH_ADMIN). A failure stops the run with a

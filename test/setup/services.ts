@@ -3,13 +3,42 @@ import { execa } from "execa";
 
 /**
  * What the test suite needs from the machine, made ready before any test runs: PostgreSQL on
- * 127.0.0.1:5432 (started with `pg_ctlcluster` when it is installed but down) and Debian's
- * `chromium` at /usr/bin/chromium for the status page test (installed with apt-get when missing).
- * Every step is bounded in time; a step that fails is returned as a problem that says how to do
- * it by hand, never skipped silently.
+ * 127.0.0.1:5432 (started with `pg_ctlcluster` when it is installed but down) and the Debian
+ * packages some tests run for real (see {@link DEBIAN_PACKAGES}), installed with one `apt-get
+ * install` of those missing. Every step is bounded in time; a step that fails is returned as a
+ * problem that says how to do it by hand, never skipped silently.
  */
 
 export const CHROMIUM = "/usr/bin/chromium";
+
+/** A Debian package the tests need: the file that shows it is installed, and who needs it. */
+export interface DebianPackage {
+  name: string;
+  /** An executable the package installs. */
+  path: string;
+  /** The tests that need it, for the message when it cannot be installed. */
+  for: string;
+}
+
+/** The Debian packages the tests run for real. */
+export const DEBIAN_PACKAGES: DebianPackage[] = [
+  { name: "chromium", path: CHROMIUM, for: "the status page test (test/integration/http.test.ts)" },
+  {
+    name: "docker.io",
+    path: "/usr/sbin/dockerd",
+    for: "the tests on a real Swarm (a private dockerd, test/helpers/dockerd.ts)",
+  },
+  {
+    name: "busybox-static",
+    path: "/bin/busybox",
+    for: "the images of the tests on a real Swarm (docker import of a busybox root file system)",
+  },
+  {
+    name: "golang-go",
+    path: "/usr/bin/go",
+    for: "the tests on real Go output (test/integration/go-real.test.ts)",
+  },
+];
 
 /** A command's outcome as a value: `ok` when it exited 0; `output` is its stdout and stderr. */
 export interface RunResult {
@@ -22,7 +51,8 @@ export interface SetupDeps {
   run(command: string, args: string[], timeoutMs: number): Promise<RunResult>;
   /** The PostgreSQL major versions with a cluster directory under /etc/postgresql. */
   clusterVersions(): Promise<string[]>;
-  chromiumPresent(): Promise<boolean>;
+  /** Whether an executable file is at `path`. */
+  present(path: string): Promise<boolean>;
   sleep(ms: number): Promise<void>;
   /** A one-line notice before a slow step (stderr). */
   notice(line: string): void;
@@ -54,8 +84,8 @@ export function machine(): SetupDeps {
       const dirs = await readdir("/etc/postgresql").catch(() => []);
       return dirs.sort();
     },
-    chromiumPresent: () =>
-      access(CHROMIUM, constants.X_OK).then(
+    present: (path) =>
+      access(path, constants.X_OK).then(
         () => true,
         () => false,
       ),
@@ -99,28 +129,44 @@ export async function ensurePostgres(deps: SetupDeps): Promise<string | null> {
 }
 
 /**
- * Debian's chromium at /usr/bin/chromium: nothing to do when it is there; else
- * `apt-get install -y chromium`, and when that fails `apt-get update` and the install again.
- * Returns null when present, else what is wrong and how to fix it by hand.
+ * The Debian packages of `wanted` that are missing, installed with one `apt-get install -y` (apt
+ * takes one lock, so never one call per package), and when that fails `apt-get update` and the
+ * install again. Returns null when all are present, else what is wrong and how to fix it by hand.
  */
-export async function ensureChromium(deps: SetupDeps): Promise<string | null> {
-  if (await deps.chromiumPresent()) return null;
+export async function ensureDebianPackages(
+  deps: SetupDeps,
+  wanted: DebianPackage[] = DEBIAN_PACKAGES,
+): Promise<string | null> {
+  const missing = await absent(deps, wanted);
+  if (missing.length === 0) return null;
+  const names = missing.map((p) => p.name);
   deps.notice(
-    `${CHROMIUM} is missing: installing Debian's chromium for the status page test (a minute or two)`,
+    `missing ${missing.map((p) => p.path).join(", ")}: installing Debian's ${names.join(", ")} (a minute or two)`,
   );
-  let last = await deps.run("apt-get", ["install", "-y", "chromium"], APT_INSTALL_MS);
+  const install = ["install", "-y", ...names];
+  let last = await deps.run("apt-get", install, APT_INSTALL_MS);
   if (!last.ok) {
     const update = await deps.run("apt-get", ["update"], APT_UPDATE_MS);
-    last = update.ok ? await deps.run("apt-get", ["install", "-y", "chromium"], APT_INSTALL_MS) : update;
+    last = update.ok ? await deps.run("apt-get", install, APT_INSTALL_MS) : update;
   }
-  if (last.ok && (await deps.chromiumPresent())) return null;
-  const said = last.ok ? `\n  apt-get succeeded but ${CHROMIUM} is still missing` : tail(last.output);
-  return `Debian's chromium could not be installed at ${CHROMIUM}, which the status page test (test/integration/http.test.ts) needs.${said}\nInstall it by hand as root: apt-get update && apt-get install -y chromium`;
+  const still = await absent(deps, missing);
+  if (last.ok && still.length === 0) return null;
+  const failed = still.length > 0 ? still : missing;
+  const said = last.ok
+    ? `\n  apt-get succeeded but ${failed.map((p) => p.path).join(", ")} is still missing`
+    : tail(last.output);
+  const needs = failed.map((p) => `  ${p.name} (${p.path}): ${p.for}`).join("\n");
+  return `Debian's ${failed.map((p) => p.name).join(", ")} could not be installed; the tests need:\n${needs}${said}\nInstall by hand as root: apt-get update && apt-get install -y ${failed.map((p) => p.name).join(" ")}`;
+}
+
+async function absent(deps: SetupDeps, wanted: DebianPackage[]): Promise<DebianPackage[]> {
+  const present = await Promise.all(wanted.map((p) => deps.present(p.path)));
+  return wanted.filter((_, i) => !present[i]);
 }
 
 /** Runs both steps; resolves when everything is ready, else rejects naming each problem. */
 export async function ensureTestServices(deps: SetupDeps = machine()): Promise<void> {
-  const problems = (await Promise.all([ensurePostgres(deps), ensureChromium(deps)])).filter(
+  const problems = (await Promise.all([ensurePostgres(deps), ensureDebianPackages(deps)])).filter(
     (p): p is string => p !== null,
   );
   if (problems.length > 0)

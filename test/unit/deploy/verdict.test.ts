@@ -3,6 +3,7 @@ import type { CiStatus } from "../../../src/deploy/gitea.js";
 import type { HealthReport } from "../../../src/deploy/health.js";
 import type { DeployStatus, SourceReport } from "../../../src/deploy/report.js";
 import { judge } from "../../../src/deploy/verdict.js";
+import type { SwarmReport } from "../../../src/swarm/summary.js";
 
 const MAIN = "0123456789abcdef0123456789abcdef01234567";
 
@@ -27,6 +28,20 @@ const ci = (state: CiStatus["state"]): SourceReport<CiStatus> =>
 const live = (over: Partial<HealthReport> = {}): SourceReport<HealthReport> =>
   ok({ up: true, status: 200, latencyMs: 3, sha: MAIN, schemaVersion: "2", reason: null, ...over });
 
+const swarm = (condition: SwarmReport["condition"]): SwarmReport => ({
+  service: "app_web",
+  image: "app:v1",
+  update: null,
+  updateImage: null,
+  replicas: 1,
+  running: condition === "down" ? 0 : 1,
+  serving: condition === "down" ? [] : ["app:v1"],
+  failures: [],
+  pending: [],
+  condition,
+  summary: `summary of ${condition}`,
+});
+
 /** Every source configured, answering and green; each case changes what it names. */
 function facts(over: Partial<DeployStatus> = {}) {
   return {
@@ -35,6 +50,7 @@ function facts(over: Partial<DeployStatus> = {}) {
     live: live(),
     production: ok({ maxVersion: 2, applied: 2, namesKnown: true, dirty: false, pending: [], conflicts: [] }),
     dokploy: ok(null),
+    swarm: missing<never>(),
     smoke: ok(null),
     deployConfig: missing<never>(),
     ...over,
@@ -98,6 +114,36 @@ describe("judge: healthy and safe only when CI of main and the live check answer
       false,
       "cannot tell: production unreachable (timeout)",
     ],
+    [
+      "the Swarm service could not be read",
+      { swarm: failed("docker: no socket") },
+      "unknown",
+      false,
+      "cannot tell: the Swarm service could not be read",
+    ],
+    ["the Swarm service serves", { swarm: ok(swarm("serving")) }, "healthy", true, "yes"],
+    [
+      "a Swarm update in progress",
+      { swarm: ok(swarm("updating")) },
+      "deploying",
+      true,
+      "yes: main is green; a deploy",
+    ],
+    ["a Swarm update rolled back", { swarm: ok(swarm("rolled_back")) }, "degraded", false, "no: something"],
+    [
+      "a Swarm update stuck on a host port",
+      { swarm: ok(swarm("stuck")) },
+      "degraded",
+      false,
+      "no: something",
+    ],
+    [
+      "no Swarm task runs while the health URL still answers",
+      { swarm: ok(swarm("down")) },
+      "down",
+      false,
+      "no: the site is down (no Swarm task runs)",
+    ],
   ];
   for (const [name, over, verdict, answer, why] of cases) {
     it(`${name} → ${verdict}, safe: ${answer}`, () => {
@@ -114,6 +160,12 @@ describe("judge: healthy and safe only when CI of main and the live check answer
       "the live site answers ready, runs main's HEAD, and main's CI passed",
       "deployConfig unknown: compose: no file",
     ]);
+  });
+
+  it("the Swarm service's summary is the reason", () => {
+    expect(judge(facts({ swarm: ok(swarm("rolled_back")) })).reasons).toContain(
+      "Swarm service app_web: summary of rolled_back",
+    );
   });
 
   it("healthy without a reported sha says that which commit runs is not known", () => {

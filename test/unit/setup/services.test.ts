@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
-  ensureChromium,
+  DEBIAN_PACKAGES,
+  ensureDebianPackages,
   ensurePostgres,
   ensureTestServices,
   machine,
@@ -30,7 +31,8 @@ function watched(deps: SetupDeps) {
 function scripted(options: {
   answers: Record<string, RunResult[]>;
   clusters?: string[];
-  chromium?: () => boolean;
+  /** Whether a package's file is there; default: every one is. */
+  present?: (path: string) => boolean;
   env?: Record<string, string>;
 }): SetupDeps {
   return {
@@ -40,7 +42,7 @@ function scripted(options: {
       return queue?.shift() ?? { ok: false, output: `${key}: not scripted` };
     },
     clusterVersions: async () => options.clusters ?? ["15"],
-    chromiumPresent: async () => options.chromium?.() ?? true,
+    present: async (path) => options.present?.(path) ?? true,
     sleep: async () => undefined,
     notice: () => undefined,
     env: options.env ?? {},
@@ -52,7 +54,7 @@ const yes = { ok: true, output: "" };
 const no = (output: string) => ({ ok: false, output });
 
 describe("the test setup (test/setup/services.ts)", () => {
-  it("on this machine, with PostgreSQL up and chromium installed, only asks pg_isready and installs nothing", async () => {
+  it("on this machine, with PostgreSQL up and the Debian packages installed, only asks pg_isready and installs nothing", async () => {
     const w = watched(machine());
     await ensureTestServices(w.deps);
     // With MAI_GATE_TEST_PG set the tests use that server, and the local one is not looked at.
@@ -96,12 +98,15 @@ describe("the test setup (test/setup/services.ts)", () => {
     expect(w.commands).toEqual([]);
   });
 
-  it("installs chromium with apt-get, and runs apt-get update first when the plain install fails", async () => {
-    let installed = false;
+  it("installs every missing package with one apt-get install, and runs apt-get update first when it fails", async () => {
+    const installed = new Set<string>(["/usr/sbin/dockerd"]);
     const deps = scripted({
-      chromium: () => installed,
+      present: (path) => installed.has(path),
       answers: {
-        "apt-get install -y chromium": [no("E: Unable to locate package chromium"), yes],
+        "apt-get install -y chromium busybox-static golang-go": [
+          no("E: Unable to locate package chromium"),
+          yes,
+        ],
         "apt-get update": [yes],
       },
     });
@@ -109,33 +114,46 @@ describe("the test setup (test/setup/services.ts)", () => {
       ...deps,
       async run(command, args, timeoutMs) {
         const r = await deps.run(command, args, timeoutMs);
-        if (r.ok && args[0] === "install") installed = true;
+        if (r.ok && args[0] === "install") for (const p of DEBIAN_PACKAGES) installed.add(p.path);
         return r;
       },
     });
-    expect(await ensureChromium(w.deps)).toBeNull();
+    expect(await ensureDebianPackages(w.deps)).toBeNull();
     expect(w.commands).toEqual([
-      "apt-get install -y chromium",
+      "apt-get install -y chromium busybox-static golang-go",
       "apt-get update",
-      "apt-get install -y chromium",
+      "apt-get install -y chromium busybox-static golang-go",
     ]);
-    expect(w.notices).toEqual([expect.stringContaining("installing Debian's chromium")]);
+    expect(w.notices).toEqual([
+      expect.stringContaining("installing Debian's chromium, busybox-static, golang-go"),
+    ]);
   });
 
-  it("fails the run, naming chromium and the command to run by hand, when it cannot be installed", async () => {
+  it("fails the run, naming each package, the tests that need it and the command to run by hand", async () => {
     const deps = scripted({
-      chromium: () => false,
+      present: (path) => path !== "/usr/sbin/dockerd" && path !== "/usr/bin/go",
       answers: {
         pg_isready: [yes],
-        "apt-get install -y chromium": [no("E: Could not open lock file - are you root?")],
+        "apt-get install -y docker.io golang-go": [no("E: Could not open lock file - are you root?")],
         "apt-get update": [no("E: Could not open lock file /var/lib/apt/lists/lock")],
       },
     });
     const run = ensureTestServices(deps);
-    await expect(run).rejects.toThrow(/Debian's chromium could not be installed at \/usr\/bin\/chromium/);
+    await expect(run).rejects.toThrow(/Debian's docker.io, golang-go could not be installed/);
+    await expect(run).rejects.toThrow(/docker.io \(\/usr\/sbin\/dockerd\): the tests on a real Swarm/);
     await expect(run).rejects.toThrow(/Could not open lock file \/var\/lib\/apt\/lists\/lock/);
     await expect(run).rejects.toThrow(
-      /Install it by hand as root: apt-get update && apt-get install -y chromium/,
+      /Install by hand as root: apt-get update && apt-get install -y docker.io golang-go/,
     );
+  });
+
+  it("names only the package still missing when apt-get succeeded without installing it", async () => {
+    const deps = scripted({
+      present: (path) => path !== "/bin/busybox",
+      answers: { "apt-get install -y busybox-static": [yes] },
+    });
+    const problem = await ensureDebianPackages(deps);
+    expect(problem).toContain("apt-get succeeded but /bin/busybox is still missing");
+    expect(problem).not.toContain("golang-go");
   });
 });
