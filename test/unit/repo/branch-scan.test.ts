@@ -12,7 +12,9 @@ const DIR = "db/migrations";
 function adds(state: RepoState): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const [version, list] of state.branchAdds) {
-    for (const { ref, entry } of list) (out[ref] ??= []).push(`${version}:${entry.name ?? entry.file}`);
+    for (const { ref, entry } of list) {
+      out[ref] = [...(out[ref] ?? []), `${version}:${entry.name ?? entry.file}`];
+    }
   }
   for (const list of Object.values(out)) list.sort();
   return out;
