@@ -70,7 +70,7 @@ describe("run_pre_push_suite refuses bad input clearly, with nothing left runnin
     await configure(suiteConfig('    - { name: ok, run: "true" }\n'));
     const c = await session("mai/a/wait");
     expect(textOf(await c.call("run_pre_push_suite", { wait_seconds: -1 }))).toContain(
-      "wait_seconds -1 is out of range",
+      "[bad_input] run_pre_push_suite: wait_seconds: out of range: 0 to 600",
     );
     expect(textOf(await c.call("suite_status", { job_id: "Snope" }))).toContain("no suite job Snope");
   });
