@@ -53,6 +53,7 @@ export interface SuiteRunRow {
   pid: number;
   host: string | null;
   checkout: string | null;
+  live?: string | null;
   started_at: number;
   finished_at: number | null;
 }
@@ -110,6 +111,7 @@ export function suiteRunFromRow(r: SuiteRunRow): SuiteRunRecord {
         : (JSON.parse(r.checkout) as SuiteRunRecord["checkout"]),
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    live: r.live === null || r.live === undefined ? null : (JSON.parse(r.live) as SuiteRunRecord["live"]),
   };
 }
 
