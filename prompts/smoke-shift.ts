@@ -21,7 +21,8 @@ export function register(server: McpServer): void {
     name,
     {
       title: "Smoke shift runbook",
-      description: "What the tester does after each merge or deploy: run smoke on main, read it against the live site, tell the head.",
+      description:
+        "What the tester does after each merge or deploy: run smoke on main, read it against the live site, tell the head.",
     },
     () => ({ messages: [{ role: "user", content: { type: "text", text: text() } }] }),
   );

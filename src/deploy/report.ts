@@ -1,6 +1,6 @@
+import type { LiveSeen } from "../store/types.js";
 import type { Deployment } from "./dokploy.js";
 import type { CiStatus } from "./gitea.js";
-import type { LiveSeen } from "../store/types.js";
 import type { HealthReport } from "./health.js";
 
 /** One source of deploy status: what it said, or why it could not say. */

@@ -7,10 +7,11 @@ import { InputError, NotFoundError } from "../errors.js";
 import { committedPaths, mergeBase, treeOf, worktreeState } from "../git/changes.js";
 import { cleanCheckout, linkShared } from "../git/checkout.js";
 import { actorOf, type Identity, type Role, requireRole, requireWorkerId } from "../identity.js";
+import type { LiveSeen } from "../store/types.js";
 import { type SuiteDefinition, stepCwd, suiteDefinition } from "./definition.js";
 import { executeSuite } from "./execute.js";
-import { seeLive } from "./smoke.js";
 import type { Progress, SuiteJob, SuiteRun } from "./jobs.js";
+import { seeLive } from "./smoke.js";
 
 /** What running and reading suites uses of `Deps`. */
 export type SuiteDeps = Pick<Deps, "clock" | "git" | "logger" | "repo" | "store" | "suiteJobs" | "view">;
@@ -95,7 +96,10 @@ export async function suiteStatus(
   const job = input.jobId ? ws.suiteJobs.get(input.jobId) : ws.suiteJobs.latest(worker);
   const role = view.identity.role;
   if (job)
-    return { ...(await waitFor(job, wait, { signal: input.signal, joined: true, cancelOnAbort: false })), role };
+    return {
+      ...(await waitFor(job, wait, { signal: input.signal, joined: true, cancelOnAbort: false })),
+      role,
+    };
   const store = await ws.store(view.loaded);
   const [record] = input.jobId ? await store.suiteRuns({ id: input.jobId, limit: 1 }) : [];
   if (!record) {
@@ -197,13 +201,19 @@ async function startJob(ws: SuiteDeps, s: JobStart): Promise<SuiteJob> {
   const id = `S${randomUUID().replaceAll("-", "").slice(0, 12)}`;
   const logDir = join(repo.commonDir, "mai-gate", "logs", id);
   await mkdir(logDir, { recursive: true });
-  const run = { ...newRun(s, id, shared, ws.clock.now()), live };
+  const run = newRun(s, id, shared, live, ws.clock.now());
   const actor = { actor: actorOf(s.view.identity), role: s.view.identity.role };
   await store.saveSuiteRun(run, {
     ...actor,
     action: "suite.start",
     subject: id,
-    detail: { profile: run.profile, tree: run.tree, checkout: checkout.path, shared, live: live?.sha ?? null },
+    detail: {
+      profile: run.profile,
+      tree: run.tree,
+      checkout: checkout.path,
+      shared,
+      live: live?.sha ?? null,
+    },
   });
   const controller = new AbortController();
   const job: SuiteJob = {
@@ -231,7 +241,7 @@ async function startJob(ws: SuiteDeps, s: JobStart): Promise<SuiteJob> {
   return job;
 }
 
-function newRun(s: JobStart, id: string, shared: string[], now: number): SuiteRun {
+function newRun(s: JobStart, id: string, shared: string[], live: LiveSeen | null, now: number): SuiteRun {
   return {
     id,
     worker: s.target.worker,
@@ -258,6 +268,7 @@ function newRun(s: JobStart, id: string, shared: string[], now: number): SuiteRu
     host: hostname(),
     startedAt: now,
     finishedAt: null,
+    live,
   };
 }
 

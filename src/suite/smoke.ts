@@ -15,10 +15,20 @@ export async function seeLive(loaded: LoadedConfig, now: () => number): Promise<
   if (!deploy.health_url && !unset) return null;
   const checkedAt = now();
   if (!deploy.health_url)
-    return { checkedAt, up: null, sha: null, status: null, error: `deploy.health_url names ${unset!.env}, which is not set` };
+    return {
+      checkedAt,
+      up: null,
+      sha: null,
+      status: null,
+      error: `deploy.health_url names ${unset!.env}, which is not set`,
+    };
   try {
     const h = await checkHealth(
-      { url: deploy.health_url, shaPointer: deploy.health_sha_pointer, schemaPointer: deploy.health_schema_pointer },
+      {
+        url: deploy.health_url,
+        shaPointer: deploy.health_sha_pointer,
+        schemaPointer: deploy.health_schema_pointer,
+      },
       { timeoutMs: deploy.timeout_ms },
     );
     return { checkedAt, up: h.up, sha: h.sha, status: h.status, error: h.reason };
