@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { ago, short } from "../src/ages.js";
-import { type DeployStatus, type SmokeReport, type SourceReport, VERDICTS } from "../src/deploy/report.js";
+import { type DeployStatus, type SourceReport, VERDICTS } from "../src/deploy/report.js";
+import { smokeLine } from "../src/deploy/smoke-line.js";
 import { deployStatus } from "../src/deploy/status.js";
 import { iso, ok, runTool, type ToolDeps } from "./result.js";
 
@@ -178,23 +178,6 @@ export function toText(s: DeployStatus, askNow = "fresh: true"): string {
     line("Smoke", s.smoke, () => smokeLine(s.smoke.data)),
     line("Next failed deploy", s.deployConfig, () => s.deployConfig.data!.verdict),
   ].join("\n");
-}
-
-/** "passed 12 min ago on main abc1234 (live abc1234)", marked when stale. */
-export function smokeLine(smoke: SmokeReport | null): string {
-  if (!smoke) return "never run (the tester runs run_pre_push_suite with profile smoke)";
-  const when =
-    smoke.state === "running" ? `running since ${ago(smoke.ageMs)}` : `${smoke.state} ${ago(smoke.ageMs)}`;
-  const live = !smoke.live
-    ? "live not checked: no deploy.health_url"
-    : smoke.live.up === null
-      ? `live unknown: ${smoke.live.error ?? "?"}`
-      : smoke.live.up
-        ? `live ${short(smoke.live.sha)}`
-        : `live DOWN: ${smoke.live.error ?? "?"}`;
-  const stale = smoke.stale ? ` — STALE (older than ${smoke.maxAgeMinutes} min)` : "";
-  const moved = smoke.onMainHead ? "" : "; main moved since";
-  return `${when} on main ${short(smoke.head)} (${live})${stale}${moved}`;
 }
 
 function headline(s: DeployStatus): string {

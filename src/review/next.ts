@@ -1,7 +1,8 @@
 import { posix } from "node:path";
 import { short } from "../ages.js";
+import type { DeployStatus } from "../deploy/report.js";
 import { describeCondition } from "../gate/service.js";
-import type { ProductionConflict, ReviewedBranch, WorkerReview } from "./types.js";
+import type { ProductionConflict, Review, ReviewedBranch, WorkerReview } from "./types.js";
 
 /**
  * What the head does next, derived from the review: one sentence per worker, and across workers a
@@ -68,4 +69,18 @@ export function reviewNext(conflicts: ProductionConflict[], workers: WorkerRevie
     .sort((a, b) => rank(a) - rank(b));
   const out = [...conflicts.map(productionNext), ...acting];
   return out.length > 0 ? out : ["nothing to do: no worker needs the head now"];
+}
+
+/**
+ * The one "Next:" of the status page, from the review and the deploy verdict: a site that is down
+ * first, then what the next deploy would break, then anything degraded, then the review's first step.
+ */
+export function pageNext(review: Review | null, deploy: DeployStatus | null): string {
+  if (deploy?.verdict === "down")
+    return "the live site is down: follow the deploy-incident runbook (deploy_status with fresh: true first); merge nothing";
+  if (review && review.productionConflicts.length > 0) return review.next[0]!;
+  if (deploy?.verdict === "degraded")
+    return `stop merging: ${deploy.reasons.find((r) => !r.startsWith("risk:")) ?? "main or production needs fixing"}`;
+  if (review) return review.next[0]!;
+  return deploy ? deploy.safeToMerge.why : "nothing could be read: see the errors below";
 }

@@ -162,6 +162,8 @@ describe("the head's desk: four workers and a production that names a version di
     expect(textOf(revoked)).toContain("Revoked");
     expect(textOf(revoked)).toContain("Tell bob why");
     expect(textOf(revoked)).not.toMatch(/your branch/);
+    const gate = textOf(await head.call("gate_status", { branch: "mai/cara/report" }));
+    expect(gate).toContain("Next: send cara the unmet lines above");
   });
 
   it("is for the head: a worker is refused, and the role is in every tool's description", async () => {
