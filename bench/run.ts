@@ -4,6 +4,7 @@ import { benchDryRun } from "./dryrun.js";
 import { benchGate } from "./gate.js";
 import { benchPgliteSnapshot } from "./pglite-snapshot.js";
 import { benchReserve } from "./reserve.js";
+import { benchReview } from "./review.js";
 import { benchState } from "./state.js";
 import { benchSuite } from "./suite.js";
 
@@ -14,6 +15,7 @@ const benches: Record<string, () => Promise<void>> = {
   suite: benchSuite,
   checkout: benchCheckout,
   gate: benchGate,
+  review: benchReview,
   deploy: benchDeploy,
   state: benchState,
   "pglite-snapshot": benchPgliteSnapshot,

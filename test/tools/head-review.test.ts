@@ -83,12 +83,14 @@ describe("the head's desk: four workers and a production that names a version di
     // The rightful lease is not marked conflicted: bob is not the one to move.
     expect(w("bob").leases.map((l) => l.state)).toEqual(["active", "active"]);
     expect(w("bob").blame).toEqual([]);
+    expect(w("bob").branches[0]!.gate.unmet.filter((u) => u.startsWith("collision"))).toEqual([]);
 
     // cara: her unleased file takes bob's version; she is named as the one to move.
     const v = desk.caraVersion;
     expect(w("cara").blame[0]).toContain(`cara: version ${v} is bob's lease — reserve and rename`);
     expect(w("cara").next).toMatch(/^tell cara: version \d+ is bob's lease — reserve and rename/);
     expect(w("cara").branches[0]!.gate.green).toBe(false);
+    expect(w("cara").branches[0]!.gate.unmet.join("\n")).toContain(`version ${v} is leased to bob`);
     expect(w("cara").stale).toEqual([]);
 
     // dan: silent for four days, by the rule that says so.
@@ -176,5 +178,9 @@ describe("the head's desk: four workers and a production that names a version di
     expect(tools.find((t) => t.name === "reserve_migration_slot")!.description).toContain(
       "Roles: worker only.",
     );
+    const review = JSON.stringify((await head.client.getPrompt({ name: "lease-review" })).messages);
+    expect(review).toContain("never the rightful lease holder");
+    expect(review).toContain("is NOT conflicted");
+    expect(review).toContain("revoke_worker_leases");
   });
 });
