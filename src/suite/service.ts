@@ -4,14 +4,15 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Deps, View } from "../deps.js";
 import { InputError, NotFoundError } from "../errors.js";
-import { committedPaths, mergeBase, treeOf, worktreeState } from "../git/changes.js";
+import { committedPaths, mergeBase } from "../git/changes.js";
 import { cleanCheckout, linkShared } from "../git/checkout.js";
-import { actorOf, type Identity, type Role, requireRole, requireWorkerId } from "../identity.js";
+import { actorOf, type Role, requireRole } from "../identity.js";
 import type { LiveSeen } from "../store/types.js";
 import { type SuiteDefinition, stepCwd, suiteDefinition } from "./definition.js";
 import { executeSuite } from "./execute.js";
 import type { Progress, SuiteJob, SuiteRun } from "./jobs.js";
 import { seeLive } from "./smoke.js";
+import { type Target, targetOf } from "./target.js";
 
 /** What running and reading suites uses of `Deps`. */
 export type SuiteDeps = Pick<Deps, "clock" | "git" | "logger" | "repo" | "store" | "suiteJobs" | "view">;
@@ -126,42 +127,6 @@ function waitSecondsOf(given: number | undefined, fallback: number): number {
     );
   }
   return wait;
-}
-
-interface Target {
-  /** The worker's worktree (what `share:` links from). */
-  root: string;
-  worker: string;
-  smoke: boolean;
-  mainSha: string;
-  /** The commit and tree that run: HEAD's (main's for smoke). */
-  head: string;
-  tree: string;
-  /** The worktree had uncommitted changes, which are not part of the run. */
-  dirty: boolean;
-}
-
-async function targetOf(ws: SuiteDeps, view: View, smoke: boolean): Promise<Target> {
-  const mainSha = view.refs.refs.get(view.loaded.config.main_branch);
-  if (!mainSha)
-    throw new InputError(
-      `main_branch ${view.loaded.config.main_branch} does not exist here`,
-      "Run git fetch.",
-    );
-  const root = view.repo.root;
-  if (view.identity.role === "tester" || smoke) {
-    const tree = await treeOf(ws.git, mainSha);
-    const worker = view.identity.role === "tester" ? testerId(view.identity) : requireWorkerId(view.identity);
-    return { root, worker, smoke: true, mainSha, head: mainSha, tree, dirty: false };
-  }
-  const worker = requireWorkerId(view.identity);
-  const state = await worktreeState(ws.git);
-  const dirty = state.dirtyPaths.length > 0 || state.hidden.length > 0;
-  return { root, worker, smoke: false, mainSha, head: state.head, tree: state.tree, dirty };
-}
-
-function testerId(identity: Identity): string {
-  return identity.worker ?? "tester";
 }
 
 interface JobStart {

@@ -128,7 +128,7 @@ describe("the head's desk: four workers and a production that names a version di
     const leases = structured<{
       leases: { lease_id: string; state: string; ended: { by: string; note: string } | null }[];
       counts: Record<string, number>;
-      collisions: { version: number; blame: { worker: string }[] }[];
+      collisions: { version: number; blame: { worker: string }[]; holders: { where: string }[] }[];
       unleased: { version: number; leased_to: { worker: string } | null; refs: string[] }[];
     }>(listed);
     expect(leases.leases.find((l) => l.lease_id === desk.danLease.lease_id)).toMatchObject({
@@ -141,6 +141,10 @@ describe("the head's desk: four workers and a production that names a version di
       refs: ["origin/mai/cara/report"],
     });
     expect(textOf(listed)).toContain(`Next: tell cara: version ${v} is bob's lease — reserve and rename`);
+    // cara's branch has a local and an origin copy here: one holder, one blame.
+    const collision = leases.collisions.find((c) => c.version === v)!;
+    expect(collision.holders.filter((h) => h.where.includes("mai/cara/report"))).toHaveLength(1);
+    expect(collision.blame.map((b) => b.worker)).toEqual(["cara"]);
     expect(textOf(listed)).not.toContain("Delete the file");
 
     expect(calls.length).toBeLessThanOrEqual(8);
