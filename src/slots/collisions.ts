@@ -64,9 +64,10 @@ function rightful(
   lease: LeaseRow | undefined,
 ): { name: string; owner: string; lease?: LeaseRow } | null {
   const prod = fixed.find((h) => h.source === "production" && h.name !== null);
-  if (prod?.name) return { name: prod.name, owner: "production's" };
+  if (prod?.name) return { name: prod.name, owner: `production's "${prod.name}"` };
   const main = fixed.find((h) => h.source === "main" && h.name !== null);
-  if (main?.name) return { name: main.name, owner: "main's" };
+  if (main?.name)
+    return { name: main.name, owner: `main's ${main.source === "main" ? main.file : main.name}` };
   if (lease) return { name: lease.name, owner: `${lease.worker}'s lease`, lease };
   return null;
 }
