@@ -5,6 +5,7 @@ import { benchDryRun } from "./dryrun.js";
 import { benchGate } from "./gate.js";
 import { benchPgliteSnapshot } from "./pglite-snapshot.js";
 import { benchReserve } from "./reserve.js";
+import { benchReview } from "./review.js";
 import { benchStartup } from "./startup.js";
 import { benchState } from "./state.js";
 import { benchSuite } from "./suite.js";
@@ -18,6 +19,7 @@ const benches: Record<string, () => Promise<void>> = {
   suite: benchSuite,
   checkout: benchCheckout,
   gate: benchGate,
+  review: benchReview,
   deploy: benchDeploy,
   state: benchState,
   "pglite-snapshot": benchPgliteSnapshot,

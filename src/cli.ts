@@ -18,6 +18,9 @@ Usage:
   mai-gate suite [--profile P] [--json]         run the pre-push (or smoke) suite, streaming progress
   mai-gate gate [--branch B] [--json]           the completion gate for this HEAD (head: any branch)
   mai-gate completions [--worker W] [--json]    recorded completions
+  mai-gate review [--worker W] [--json]         the head's review of every worker: branches, pushed or not, gates,
+                                                completions against the tip, leases with ages, stale flags, next steps
+  mai-gate revoke WORKER --reason TEXT          the head revokes every open lease of one worker
   mai-gate verify WORKER BRANCH SHA [--json]    the head's final word: a completion for exactly SHA was
                                                 recorded and its gate is green now; exit 0/1/3
   mai-gate check [--format human|github|json] [--junit FILE] [--no-dry-run] [--branch B]
@@ -178,6 +181,14 @@ const COMMANDS: Record<string, (c: Context) => Promise<number>> = {
   async completions({ ws, values }) {
     const { completionsCommand } = await import("./cli/gate.js");
     return completionsCommand(ws, { ...(values.worker ? { worker: values.worker } : {}), json: values.json });
+  },
+  async review({ ws, values }) {
+    const { reviewCommand } = await import("./cli/review.js");
+    return reviewCommand(ws, { ...(values.worker ? { worker: values.worker } : {}), json: values.json });
+  },
+  async revoke({ ws, values, rest }) {
+    const { revokeCommand } = await import("./cli/review.js");
+    return revokeCommand(ws, rest[0], values.reason, { json: values.json });
   },
   async shim({ ws, rest }) {
     return (await import("./cli/shim.js")).shimCommand(ws, rest);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type DeployStatus, type SourceReport, VERDICTS } from "../src/deploy/report.js";
+import { smokeLine } from "../src/deploy/smoke-line.js";
 import { deployStatus } from "../src/deploy/status.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { iso, ok, runTool, type ToolDeps } from "./result.js";
@@ -149,11 +150,25 @@ export const outputSchema = {
     z.object({
       id: z.string(),
       state: z.string(),
-      head: z.string(),
+      head: z.string().describe("main's sha the smoke run checked out"),
+      startedAt: z.number(),
       finishedAt: z.number().nullable(),
-      onMainHead: z.boolean(),
+      onMainHead: z.boolean().describe("false: main moved since; not smoked since"),
+      live: z
+        .object({
+          checkedAt: z.number(),
+          up: z.boolean().nullable().describe("null: the health endpoint could not be asked"),
+          sha: z.string().nullable().describe("the sha the live site reported when the run started"),
+          status: z.number().nullable(),
+          error: z.string().nullable(),
+        })
+        .nullable()
+        .describe("what was live when the run started; null when deploy.health_url is not configured"),
+      ageMs: z.number().describe("how long ago it finished (started, while running)"),
+      maxAgeMinutes: z.number().describe("suite.smoke_max_age_minutes"),
+      stale: z.boolean().describe("older than suite.smoke_max_age_minutes: smoke again"),
     }),
-  ).describe("the latest smoke run"),
+  ).describe("the latest smoke run: on which main, against which live sha, how long ago"),
   deploy_config: source(
     z.object({ safe: z.boolean(), verdict: z.string(), findings: z.number(), rules: z.array(z.string()) }),
   ).describe("whether the next failed deploy would keep the old container serving (check_deploy_config)"),
@@ -208,7 +223,7 @@ export function toText(s: DeployStatus, askNow = "fresh: true"): string {
       s.swarm,
       () => `${s.swarm.data!.service} ${s.swarm.data!.condition}: ${s.swarm.data!.summary}`,
     ),
-    line("Smoke", s.smoke, () => s.smoke.data?.state ?? "never run"),
+    line("Smoke", s.smoke, () => smokeLine(s.smoke.data)),
     line("Next failed deploy", s.deployConfig, () => s.deployConfig.data!.verdict),
   ].join("\n");
 }
@@ -230,7 +245,7 @@ export function register(server: ToolRegistrar, deps: ToolDeps): void {
     name,
     {
       title: "Deploy status",
-      description: `One answer to "what state is production in, and is it safe to merge now?": main's CI (Gitea commit status and Actions runs), what is live (health endpoint: code, latency, git sha, schema version), production's migration history (pending migrations that the next deploy runs, and any version whose name differs from main's — the next deploy will crash-loop), the latest Dokploy deployment, the live Swarm service (update state — updating, paused, rolled back — running tasks, and why new tasks failed), and the latest smoke run. Verdict: healthy, deploying, degraded, down, or unknown (nothing seen is wrong, but CI of main or the live check is not configured, or a source did not answer), with reasons.
+      description: `One answer to "what state is production in, and is it safe to merge now?": main's CI (Gitea commit status and Actions runs), what is live (health endpoint: code, latency, git sha, schema version), production's migration history (pending migrations that the next deploy runs, and any version whose name differs from main's — the next deploy will crash-loop), the latest Dokploy deployment, the live Swarm service (update state — updating, paused, rolled back — running tasks, and why new tasks failed), and the latest smoke run (on which main, against which live sha, how long ago; stale after suite.smoke_max_age_minutes; a pass the live site contradicts is called out). Verdict: healthy, deploying, degraded, down, or unknown (nothing seen is wrong, but CI of main or the live check is not configured, or a source did not answer), with reasons.
 
 Call it before merging or deploying, after a deploy, and when something looks wrong. Merge only when safe_to_merge.answer is true (healthy needs CI of main and the live check configured and answering). If it is false, wait or fix what the reasons say; "cannot tell" means a source is missing or did not answer (unknown, not broken): configure or repair that source. Answers are shared for a few seconds; fresh: true asks every source now.`,
       inputSchema,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { describeGate, gateStatus } from "../src/gate/service.js";
+import { describeGate, type GateResult, gateStatus } from "../src/gate/service.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { gateOutput, gateSchema } from "./gate-output.js";
 import { ok, runTool, type ToolDeps } from "./result.js";
@@ -20,6 +20,14 @@ export const inputSchema = {
 };
 
 export const outputSchema = gateSchema.shape;
+
+/** The head's (or tester's) next step on another worker's gate: whom to tell, or what to verify. */
+function headNext(g: GateResult): string {
+  const who = g.target.worker ?? "the branch's worker";
+  if (g.green)
+    return `Next: wait for ${who}'s report, then verify_completion(worker: "${who}", branch: "${g.target.branch}", sha: "${g.target.head}") before merging.`;
+  return `Next: send ${who} the unmet lines above (the fixes are theirs to make); review_workers shows every worker at once.`;
+}
 
 export function register(server: ToolRegistrar, deps: ToolDeps): void {
   server.registerTool(
@@ -42,7 +50,9 @@ Call it before report_completed, and work through "unmet" top to bottom (the ord
     (args) =>
       runTool(deps, name, async () => {
         const gate = await gateStatus(deps.workspace, { branch: args.branch, worker: args.worker });
-        return ok(gateOutput(gate), describeGate(gate));
+        const { role } = (await deps.workspace.view()).identity;
+        const next = role === "worker" ? "" : `\n${headNext(gate)}`;
+        return ok(gateOutput(gate), `${describeGate(gate)}${next}`);
       }),
   );
 }

@@ -45,9 +45,23 @@ function toOutput(r: ReleaseResult) {
     end_reason: r.lease.endReason,
     ended_at: r.lease.endedAt === null ? null : iso(r.lease.endedAt),
     note: r.released
-      ? `Version ${r.lease.version} is free again only if no branch still has a file with it. Delete the file from your branch if you made one.`
-      : `The lease had already ended (${r.lease.endReason}); nothing changed.`,
+      ? r.role === "head"
+        ? headNote(r)
+        : `Version ${r.lease.version} is free again only if no branch still has a file with it. Delete the file from your branch if you made one.`
+      : r.lease.endedAt === null
+        ? `The lease had already expired (past its TTL, and no branch has its file); nothing changed.`
+        : `The lease had already ended (${r.lease.endReason}); nothing changed.`,
   };
+}
+
+/** The head revoked someone's lease: what to tell them, never a worker's chore. */
+function headNote(r: ReleaseResult): string {
+  const l = r.lease;
+  const whose =
+    l.worker === r.by
+      ? ""
+      : ` Tell ${l.worker} why, and that a file with it must be renamed to a freshly reserved version.`;
+  return `Revoked ${l.worker}'s lease of version ${l.version}; it shows as revoked, by ${r.by}, with your reason. The version stays taken while any branch${l.branch ? ` (such as ${l.branch})` : ""} still has a file with it.${whose}`;
 }
 
 export function register(server: ToolRegistrar, deps: ToolDeps): void {
@@ -55,7 +69,7 @@ export function register(server: ToolRegistrar, deps: ToolDeps): void {
     name,
     {
       title: "Release a migration slot",
-      description: `Give back a migration version you reserved and no longer need (the migration was dropped or folded into another). Workers release only their own leases; the head may revoke any lease, with a reason. Pass lease_id (or the version) and a short reason.
+      description: `Give back a migration version you reserved and no longer need (the migration was dropped or folded into another). Workers release only their own leases; the head may revoke any lease, with a reason (it shows as revoked, with who and why; revoke_worker_leases ends all of one worker's at once). Pass lease_id (or the version) and a short reason.
 
 The version stays taken while any branch still has a file with it, so delete the file from your branch too. Releasing an already-ended lease changes nothing and says so.`,
       inputSchema,
@@ -78,7 +92,7 @@ The version stays taken while any branch still has a file with it, so delete the
         const out = toOutput(result);
         return ok(
           out,
-          `${result.released ? "Released" : "Not changed:"} lease ${out.lease_id} (version ${out.version}, ${out.worker}). ${out.note}`,
+          `${result.released ? (out.end_reason === "revoked" ? "Revoked" : "Released") : "Not changed:"} lease ${out.lease_id} (version ${out.version}, ${out.worker}). ${out.note}`,
         );
       }),
   );

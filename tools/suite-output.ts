@@ -26,6 +26,15 @@ export const suiteOutputSchema = {
   accepted_by_gate: z
     .boolean()
     .describe("a pre-push pass on a clean checkout: the completion gate accepts it for this tree"),
+  live: z
+    .object({
+      checked_at: z.string(),
+      up: z.boolean().nullable().describe("null: the health endpoint could not be asked"),
+      sha: z.string().nullable().describe("the sha the live site reported"),
+      error: z.string().nullable(),
+    })
+    .nullable()
+    .describe("smoke runs: what the live site (deploy.health_url) said when the run started"),
   started_at: z.string(),
   finished_at: z.string().nullable(),
   progress: z.object({ done: z.number(), total: z.number() }),
@@ -84,6 +93,9 @@ export function suiteOutput(a: SuiteAnswer) {
     from_record: a.fromRecord,
     joined: a.joined,
     accepted_by_gate: r.state === "passed" && r.checkout !== null && r.profile === "pre_push",
+    live: r.live
+      ? { checked_at: iso(r.live.checkedAt), up: r.live.up, sha: r.live.sha, error: r.live.error }
+      : null,
     started_at: iso(r.startedAt),
     finished_at: r.finishedAt === null ? null : iso(r.finishedAt),
     progress: { done: r.steps.filter((s) => FINISHED.has(s.status)).length, total: r.steps.length },
@@ -126,6 +138,7 @@ export function suiteText(a: SuiteAnswer): string {
   for (const s of r.steps) lines.push(...stepLines(s));
   if (r.state === "running")
     lines.push(`Still running: call suite_status with job_id ${r.id} and wait_seconds to wait for it.`);
+  else if (r.profile === "smoke" || a.role === "tester") lines.push(mainRunNext(a));
   else if (r.state === "passed")
     lines.push(
       dirty
@@ -136,6 +149,29 @@ export function suiteText(a: SuiteAnswer): string {
     );
   else lines.push("Fix what failed, commit, and run the suite again.");
   return lines.join("\n");
+}
+
+/**
+ * The next step after a run on main's HEAD (smoke, or the tester's run of any profile): nothing to
+ * commit or push — a failure is the head's to hear about, with deploy_status beside it.
+ */
+function mainRunNext(a: SuiteAnswer): string {
+  const r = a.run;
+  const on = `main ${r.head.slice(0, 7)}`;
+  const live = !r.live
+    ? ""
+    : r.live.up === null
+      ? ` (live could not be asked: ${r.live.error ?? "?"})`
+      : r.live.up
+        ? ` (live ${r.live.sha?.slice(0, 7) ?? "reports no sha"})`
+        : ` (live was DOWN when it started: ${r.live.error ?? "?"})`;
+  if (r.state === "passed" && r.live?.up === false)
+    return `Next: the smoke steps passed on ${on} while the live site was down${live}: call deploy_status (fresh: true) and tell the head; a smoke that passes against a down site does not reach it.`;
+  if (r.state === "passed")
+    return r.profile === "smoke"
+      ? `Next: nothing to do; deploy_status shows smoke passed on ${on}${live}. Smoke again after the next merge or deploy.`
+      : `Next: nothing to do; ${on} passes the ${r.profile} suite.`;
+  return `Next: call deploy_status (fresh: true) and tell the head: ${r.profile} ${r.state} on ${on}${live}, with the failing steps above; the deploy-incident prompt says what to do. Run it again after the fix is merged.`;
 }
 
 function stepLines(s: StepReport): string[] {

@@ -114,6 +114,12 @@ const stepSchema = z
   })
   .strict();
 
+/** deploy_status calls the latest smoke run stale after this long (suite.smoke_max_age_minutes). */
+export const SMOKE_MAX_AGE_MINUTES = 30;
+
+/** When the head's review calls a worker stale (review.*). */
+export const REVIEW_DEFAULTS = { stale_hours: 24, silent_hours: 72 };
+
 const SCRATCH_DEFAULTS = {
   baseline: "prod",
   baseline_max_age_minutes: 60,
@@ -215,7 +221,16 @@ export const configSchema = z
       .optional()
       .describe("read-only queries run on the migrated clone inside every rehearsal; one that breaks is red"),
     suite: z
-      .object({ pre_push: z.array(stepSchema).optional(), smoke: z.array(stepSchema).optional() })
+      .object({
+        pre_push: z.array(stepSchema).optional(),
+        smoke: z.array(stepSchema).optional(),
+        smoke_max_age_minutes: z
+          .number()
+          .positive()
+          .max(7 * 24 * 60)
+          .default(SMOKE_MAX_AGE_MINUTES)
+          .describe("deploy_status calls the latest smoke run stale after this many minutes"),
+      })
       .strict()
       .optional(),
     deploy: z
@@ -311,11 +326,33 @@ export const configSchema = z
       })
       .strict()
       .default({ fetch_interval_seconds: 5, fetch_timeout_seconds: 10 }),
+    review: z
+      .object({
+        stale_hours: z
+          .number()
+          .positive()
+          .max(24 * 365)
+          .default(REVIEW_DEFAULTS.stale_hours)
+          .describe("a worker whose leases are older than this on a branch never pushed is stale"),
+        silent_hours: z
+          .number()
+          .positive()
+          .max(24 * 365)
+          .default(REVIEW_DEFAULTS.silent_hours)
+          .describe("a worker with open work and no commit, lease, run or completion for this long is stale"),
+      })
+      .strict()
+      .default(REVIEW_DEFAULTS),
     state: z.string().optional().describe("a SQLite path, or postgres://… when workers span hosts"),
   })
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
+
+/** suite.smoke_max_age_minutes, also when the config has no suite section. */
+export function smokeMaxAgeMinutes(config: Config): number {
+  return config.suite?.smoke_max_age_minutes ?? SMOKE_MAX_AGE_MINUTES;
+}
 export type MigrationsConfig = z.infer<typeof migrationsSchema>;
 export type ScratchConfig = z.infer<typeof scratchSchema>;
 export type Layout = MigrationsConfig["layout"];

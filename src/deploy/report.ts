@@ -1,3 +1,4 @@
+import type { LiveSeen } from "../store/types.js";
 import type { SwarmReport } from "../swarm/summary.js";
 import type { Deployment } from "./dokploy.js";
 import type { CiStatus } from "./gitea.js";
@@ -26,10 +27,19 @@ export interface HistoryReport {
 export interface SmokeReport {
   id: string;
   state: string;
+  /** Main's sha the run checked out. */
   head: string;
+  startedAt: number;
   finishedAt: number | null;
   /** The run tested main's current HEAD. */
   onMainHead: boolean;
+  /** What the health endpoint said when the run started; null when no health URL is configured. */
+  live: LiveSeen | null;
+  /** How long ago it finished (started, while running), when this answer was made. */
+  ageMs: number;
+  /** suite.smoke_max_age_minutes: older than this, the run says little about the site now. */
+  maxAgeMinutes: number;
+  stale: boolean;
 }
 
 /** Whether the next failed deploy would keep the old container serving (check_deploy_config). */

@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import type { Config } from "../config/schema.js";
+import { type Config, smokeMaxAgeMinutes } from "../config/schema.js";
 import { checkDeployConfig } from "../deploy-config/service.js";
 import type { Deps } from "../deps.js";
 import { StateError } from "../errors.js";
@@ -103,7 +103,7 @@ async function collect(ws: DeployStatusDeps, state: RepoState): Promise<DeploySt
         (deploy.docker || deploy.service ? deploy : undefined),
       (d) => swarmReport(d),
     ),
-    source(true, () => latestSmoke(state)),
+    source(true, () => latestSmoke(state, ws.clock.now())),
     source(deploy.compose ?? deploy.dokploy ?? deploy.service ?? unset("deploy.compose"), async () => {
       const r = await checkDeployConfig(ws);
       const findings = r.checks.flatMap((c) => c.findings);
@@ -222,15 +222,23 @@ export function historyReport(state: RepoState): SourceReport<HistoryReport> {
   return { status: "ok", ms: null, error: null, hint: null, data };
 }
 
-async function latestSmoke(state: RepoState): Promise<SmokeReport | null> {
+/** The latest smoke run: on which main, against which live sha, how long ago, and whether it is stale. */
+async function latestSmoke(state: RepoState, now: number): Promise<SmokeReport | null> {
   const [run] = await state.store.suiteRuns({ profile: "smoke", limit: 1 });
   if (!run) return null;
+  const maxAgeMinutes = smokeMaxAgeMinutes(state.config);
+  const ageMs = Math.max(0, now - (run.finishedAt ?? run.startedAt));
   return {
     id: run.id,
     state: run.state,
     head: run.head,
+    startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     onMainHead: run.head === state.main.sha,
+    live: run.live ?? null,
+    ageMs,
+    maxAgeMinutes,
+    stale: run.state !== "running" && ageMs > maxAgeMinutes * 60_000,
   };
 }
 

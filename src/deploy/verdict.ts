@@ -1,3 +1,4 @@
+import { ago, short } from "../ages.js";
 import type { SwarmCondition } from "../swarm/summary.js";
 import { type BlindSpot, blindSpots } from "./blind-spots.js";
 import type { DeployStatus, Verdict } from "./report.js";
@@ -37,6 +38,7 @@ export function judge(f: Facts): {
   productionFindings(f, out);
   swarmFindings(f, out);
   pipelineFindings(f, out);
+  smokeFindings(f, out);
   const settings = f.deployConfig.data;
   // A risk for the next failed deploy, not a state of production now: said, without changing the verdict.
   if (settings && !settings.safe && settings.findings > 0) {
@@ -118,12 +120,6 @@ function pipelineFindings(f: Facts, out: Out): void {
   if (ci?.state === "pending") out.say("deploying", `CI is still running on main ${main}`);
   if (ci?.state === "none")
     out.say("deploying", `main ${main} has no CI status yet (no status is not success)`);
-  const smoke = f.smoke.data;
-  if (smoke && smoke.state === "failed")
-    out.say(
-      "degraded",
-      `the latest smoke run (${smoke.id}) failed${smoke.onMainHead ? " on main's HEAD" : ""}`,
-    );
   const deployment = f.dokploy.data;
   if (deployment?.status === "error")
     out.say(
@@ -131,6 +127,40 @@ function pipelineFindings(f: Facts, out: Out): void {
       `the latest Dokploy deployment failed${deployment.error ? `: ${deployment.error}` : ""}`,
     );
   if (deployment?.status === "running") out.say("deploying", "a Dokploy deployment is running");
+}
+
+/**
+ * What the latest smoke run says, and where it no longer says anything: a failure degrades; a pass
+ * that the live site contradicts (down now, or another sha since), that is older than
+ * `suite.smoke_max_age_minutes`, or that ran on an older main is said, without moving the verdict.
+ */
+function smokeFindings(f: Facts, out: Out): void {
+  const smoke = f.smoke.data;
+  if (!smoke) return;
+  const when = `${smoke.id}, ${ago(smoke.ageMs)} on main ${short(smoke.head)}`;
+  if (smoke.state === "failed")
+    out.say("degraded", `the latest smoke run failed (${when}${smoke.onMainHead ? ": main's HEAD" : ""})`);
+  if (smoke.state !== "passed") return;
+  const live = f.live.data;
+  const seen = smoke.live;
+  if (live && !live.up)
+    out.note(
+      `contradiction: live down, latest smoke passed before it (${when}): it says nothing about the site now; smoke again once the site is back`,
+    );
+  else if (live?.sha && seen?.sha && !sameSha(live.sha, seen.sha))
+    out.note(
+      `live changed since the latest smoke: it ran against live ${short(seen.sha)}, live now runs ${short(live.sha)}: not smoked since that deploy`,
+    );
+  if (seen && seen.up === false)
+    out.note(
+      `contradiction: the latest smoke passed while the live site was down when it started (${when}): its steps may not reach the live site`,
+    );
+  if (smoke.stale)
+    out.note(
+      `the latest smoke run is stale: ${ago(smoke.ageMs)}, older than suite.smoke_max_age_minutes (${smoke.maxAgeMinutes}); ask the tester for a smoke run`,
+    );
+  if (!smoke.onMainHead)
+    out.note(`main moved since the latest smoke (it ran on ${short(smoke.head)}): not smoked since`);
 }
 
 function healthyReason(f: Facts): string {

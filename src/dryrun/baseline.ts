@@ -225,6 +225,15 @@ async function fromProduction(ws: BaselineDeps, state: RepoState, main: MainMigr
   ]);
 }
 
+/**
+ * A dump's identity: its SQL without psql's meta-commands. pg_dump writes `\restrict` with a random
+ * key into every plain dump, so two dumps of one unchanged schema differ in that line only; a
+ * re-dump after `scratch.baseline_max_age_minutes` must not void every dry run made on the first.
+ */
+export function dumpId(dump: string): string {
+  return sha256(`prod:${stripPsqlMeta(dump)}`);
+}
+
 function prodBaseline(
   dump: string,
   pending: MainMigration[],
@@ -234,7 +243,7 @@ function prodBaseline(
 ): Baseline {
   return {
     kind: "prod",
-    id: sha256(`prod:${dump}`),
+    id: dumpId(dump),
     description: `schema-only pg_dump of production (${age}), plus ${pending.length} pending migration(s) of main`,
     schemaSql: stripPsqlMeta(dump),
     pending,

@@ -2,41 +2,49 @@ import type { DeployStatus } from "../deploy/report.js";
 import { deployStatus } from "../deploy/status.js";
 import type { Deps } from "../deps.js";
 import { errorMessage } from "../errors.js";
-import { evaluate, type GateDeps } from "../gate/service.js";
-import { gateTarget } from "../gate/target.js";
-import { workerOfBranch } from "../identity.js";
+import type { GateDeps } from "../gate/service.js";
 import { gatherRepoState } from "../repo/state.js";
+import { pageNext } from "../review/next.js";
+import { reviewOf } from "../review/service.js";
+import type { Review } from "../review/types.js";
+import { type VersionMap, versionMap } from "../review/version-map.js";
 import { type ListResult, listLeases } from "../slots/list.js";
 
 /** The parts of `Deps` this module uses. */
 type Uses = GateDeps & Pick<Deps, "cwd">;
 
-export interface GateRow {
-  branch: string;
-  worker: string;
-  head: string;
-  green: boolean;
-  unmet: string[];
-}
-
 /** Everything the status page shows; each part may instead be the error that kept it away. */
 export interface PageData {
   generatedAt: number;
+  /** The head's one next step, from the review and the deploy verdict. */
+  next: string;
   leases: ListResult | { error: string };
-  gates: GateRow[] | { error: string };
+  review: Review | { error: string };
+  map: VersionMap | { error: string };
   deploy: DeployStatus | { error: string };
 }
 
-const MAX_GATES = 12;
-
-/** Reads leases, every worker branch's gate (judged from its ref) and the deploy status, in parallel. */
+/**
+ * Reads the leases, the head's review of every worker (each branch's gate judged from its ref by
+ * the verdict engine), the version map and the deploy status, in parallel.
+ */
 export async function pageData(ws: Uses): Promise<PageData> {
-  const [leases, gates, deploy] = await Promise.all([
+  const [leases, desk, deploy] = await Promise.all([
     attempt(() => listLeases(ws, {})),
-    attempt(() => branchGates(ws)),
+    attempt(() => deskOf(ws)),
     attempt(() => deployStatus(ws)),
   ]);
-  return { generatedAt: ws.clock.now(), leases, gates, deploy };
+  const review = "error" in desk ? desk : desk.review;
+  const map = "error" in desk ? desk : desk.map;
+  const next = pageNext("error" in review ? null : review, "error" in deploy ? null : deploy);
+  return { generatedAt: ws.clock.now(), next, leases, review, map, deploy };
+}
+
+/** The review and the version map, from one read of the repository. */
+async function deskOf(ws: Uses): Promise<{ review: Review; map: VersionMap }> {
+  const state = await gatherRepoState(ws, { fetch: false });
+  const open = await state.store.listLeases({ includeEnded: false, limit: 10_000 });
+  return { review: await reviewOf(ws, state), map: versionMap(state, open) };
 }
 
 async function attempt<T>(fn: () => Promise<T>): Promise<T | { error: string }> {
@@ -45,34 +53,4 @@ async function attempt<T>(fn: () => Promise<T>): Promise<T | { error: string }> 
   } catch (err) {
     return { error: errorMessage(err) };
   }
-}
-
-async function branchGates(ws: Uses): Promise<GateRow[]> {
-  const state = await gatherRepoState(ws, { fetch: false });
-  const names = new Map<string, string>();
-  for (const ref of state.view.refs.refs.keys()) {
-    const short = ref.replace(/^origin\//, "");
-    if (workerOfBranch(short) !== null && (!names.has(short) || ref.startsWith("origin/")))
-      names.set(short, ref);
-  }
-  const rows: GateRow[] = [];
-  for (const branch of [...names.keys()].sort().slice(0, MAX_GATES)) {
-    try {
-      const target = await gateTarget(ws.git, state, { branch });
-      const g = await evaluate(ws, state, target);
-      const unmet = g.unmet.map(
-        (c) => `${c.kind}${c.file ? ` ${c.file.split("/").at(-1)}` : ""}: ${c.detail}`,
-      );
-      rows.push({ branch, worker: target.worker ?? "?", head: target.head, green: g.green, unmet });
-    } catch (err) {
-      rows.push({
-        branch,
-        worker: branch.split("/")[1] ?? "?",
-        head: "",
-        green: false,
-        unmet: [errorMessage(err)],
-      });
-    }
-  }
-  return rows;
 }

@@ -1,14 +1,11 @@
+import { duration } from "../ages.js";
 import type { DeployStatus } from "../deploy/report.js";
+import { smokeLine } from "../deploy/smoke-line.js";
 import type { ListResult } from "../slots/list.js";
-import type { GateRow, PageData } from "./status-data.js";
+import { DESK_CSS, esc, nextLine, versionMapSection, workersSection } from "./desk-sections.js";
+import type { PageData } from "./status-data.js";
 
 const MAX_LEASE_ROWS = 100;
-
-const esc = (text: unknown): string =>
-  String(text).replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
-  );
 
 const CSS = `
 :root { color-scheme: light dark; --ok: #1a7f37; --warn: #9a6700; --bad: #cf222e; --muted: #6e7781; }
@@ -18,7 +15,7 @@ h1 { font-size: 1.35rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 1
 .muted { color: var(--muted); font-size: .85rem; }
 .badge { display: inline-block; padding: .1rem .55rem; border-radius: 1rem; font-weight: 600; font-size: .85rem; color: #fff; }
 .healthy, .active, .merged, .applied, .green { background: var(--ok); }
-.deploying, .expired, .released { background: var(--warn); }
+.deploying, .expired, .released, .revoked { background: var(--warn); }
 .degraded, .down, .conflicted, .red { background: var(--bad); }
 .unknown { background: var(--muted); }
 table { border-collapse: collapse; width: 100%; }
@@ -32,7 +29,7 @@ ul { margin: .25rem 0; padding-left: 1.1rem; }
   tr { display: block; border-bottom: 1px solid #8884; padding: .4rem 0; }
   td { display: block; border: 0; padding: .1rem 0; }
   td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); font-size: .8rem; }
-}`;
+}${DESK_CSS}`;
 
 /** The status page: server-rendered HTML that refreshes itself and reads on a laptop and a phone. */
 export function renderStatusPage(data: PageData, refreshSeconds: number): string {
@@ -44,9 +41,10 @@ export function renderStatusPage(data: PageData, refreshSeconds: number): string
 <body>
 <h1>mai-gate</h1>
 <p class="muted">Generated ${esc(new Date(data.generatedAt).toISOString())}; refreshes every ${refreshSeconds} s.</p>
+${nextLine(data.next)}
 ${deploySection(data.deploy)}
+<div class="desk"><section>${versionMapSection(data.map)}</section><section>${workersSection(data.review)}</section></div>
 ${leaseSection(data.leases)}
-${gateSection(data.gates)}
 </body></html>`;
 }
 
@@ -59,8 +57,8 @@ function deploySection(d: DeployStatus | { error: string }): string {
 ${d.cachedMs !== null ? `<p class="muted">as of ${d.cachedMs < 1000 ? "less than 1" : Math.round(d.cachedMs / 1000)} s ago (an answer shared with the workers)</p>` : ""}
 <ul>${d.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>
 <p class="muted">main <code>${esc(d.main.sha.slice(0, 10))}</code> · CI ${esc(d.ci.data?.state ?? d.ci.status)} ·
-live ${live ? `${live.up ? "up" : "DOWN"} <code>${esc(live.sha?.slice(0, 10) ?? "?")}</code>` : esc(d.live.status)} ·
-latest smoke run ${smoke ? `${esc(smoke.state)} (${esc(smoke.id)})` : "none"}</p>`;
+live ${live ? `${live.up ? "up" : "DOWN"} <code>${esc(live.sha?.slice(0, 10) ?? "?")}</code>` : esc(d.live.status)}</p>
+<p id="smoke">Smoke: ${d.smoke.status === "ok" ? esc(smokeLine(smoke)) : esc(d.smoke.error ?? d.smoke.status)}</p>`;
 }
 
 function leaseSection(l: ListResult | { error: string }): string {
@@ -68,13 +66,14 @@ function leaseSection(l: ListResult | { error: string }): string {
   const shown = l.leases.slice(0, MAX_LEASE_ROWS);
   const rows = shown
     .map(
-      ({ lease, state, conflicts }) => `<tr>
+      ({ lease, state, conflicts, notes }) => `<tr>
 <td data-label="version"><strong>${lease.version}</strong></td>
 <td data-label="name">${esc(lease.name)}</td>
 <td data-label="state"><span class="badge ${esc(state)}">${esc(state)}</span></td>
 <td data-label="worker">${esc(lease.worker)}</td>
+<td data-label="age">${duration(l.now - lease.createdAt)}</td>
 <td data-label="branch"><code>${esc(lease.branch ?? "-")}</code></td>
-<td data-label="conflicts">${conflicts.map((c) => esc(c.message)).join("<br>")}</td></tr>`,
+<td data-label="notes">${[...conflicts.map((c) => c.message), ...notes].map(esc).join("<br>")}</td></tr>`,
     )
     .join("\n");
   const collisions = l.collisions.map((c) => `<li>${esc(c.message)}</li>`).join("");
@@ -84,20 +83,6 @@ function leaseSection(l: ListResult | { error: string }): string {
       : "";
   return `<h2>Leases <span class="muted">${l.leases.length}</span></h2>
 ${collisions ? `<ul class="error">${collisions}</ul>` : ""}
-<table id="leases"><thead><tr><th>Version</th><th>Name</th><th>State</th><th>Worker</th><th>Branch</th><th>Conflicts</th></tr></thead>
-<tbody>${rows || `<tr><td colspan="6" class="muted">no open leases</td></tr>`}</tbody></table>${more}`;
-}
-
-function gateSection(g: GateRow[] | { error: string }): string {
-  if ("error" in g) return `<h2>Gates</h2><p class="error">${esc(g.error)}</p>`;
-  const rows = g
-    .map(
-      (r) => `<tr><td data-label="branch"><code>${esc(r.branch)}</code></td>
-<td data-label="gate"><span class="badge ${r.green ? "green" : "red"}">${r.green ? "green" : "red"}</span></td>
-<td data-label="unmet">${r.unmet.map(esc).join("<br>")}</td></tr>`,
-    )
-    .join("\n");
-  return `<h2>Gates <span class="muted">judged from each branch's ref</span></h2>
-<table id="gates"><thead><tr><th>Branch</th><th>Gate</th><th>Unmet</th></tr></thead>
-<tbody>${rows || `<tr><td colspan="3" class="muted">no worker branches</td></tr>`}</tbody></table>`;
+<table id="leases"><thead><tr><th>Version</th><th>Name</th><th>State</th><th>Worker</th><th>Age</th><th>Branch</th><th>Conflicts and notes</th></tr></thead>
+<tbody>${rows || `<tr><td colspan="7" class="muted">no open leases</td></tr>`}</tbody></table>${more}`;
 }

@@ -84,6 +84,13 @@ function mainHoldings(catalog: Catalog): Map<number, ReturnType<typeof holdings>
   return map;
 }
 
+/** A file with the lease's version and name is on main or a branch: past its TTL, the lease still holds. */
+export function heldByGit(state: RepoState, lease: LeaseRow): boolean {
+  return holdersOf(state, lease.version).some(
+    (h) => (h.source === "main" || h.source === "branch") && !namesDiffer(h.name, lease.name),
+  );
+}
+
 /** Whether two holders disagree on the name (null names — formats that store none — never disagree). */
 export function namesDiffer(a: string | null, b: string | null): boolean {
   return a !== null && b !== null && !sameMigrationName(a, b);

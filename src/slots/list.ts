@@ -1,16 +1,11 @@
 import { InputError } from "../errors.js";
 import type { FetchOutcome } from "../git/repo.js";
+import type { Role } from "../identity.js";
 import { gatherRepoState, type RepoStateDeps } from "../repo/state.js";
 import type { LeaseRow } from "../store/types.js";
+import { type Collision, findCollisions, findUnleased, type Unleased } from "./collisions.js";
 import { type ProductionReport, productionReport, sourceWarnings } from "./report.js";
-import {
-  type Collision,
-  findCollisions,
-  findUnleased,
-  type LeaseState,
-  type LeaseStatus,
-  leaseStatus,
-} from "./states.js";
+import { LEASE_STATES, type LeaseState, type LeaseStatus, leaseStatus } from "./states.js";
 
 export interface ListInput {
   worker?: string | undefined;
@@ -27,14 +22,19 @@ export interface ListResult {
   leases: ListedLease[];
   counts: Record<LeaseState, number>;
   collisions: Collision[];
-  unleased: { version: number; name: string; refs: string[] }[];
+  unleased: Unleased[];
   main: { ref: string; sha: string; maxVersion: number | null };
   production: ProductionReport;
   fetch: FetchOutcome;
   branchesScanned: number;
   warnings: string[];
   now: number;
+  /** The caller's role: the answer's next step is worded for it. */
+  role: Role;
 }
+
+/** Ended leases read for the counts, beyond those listed. */
+const COUNTED_ENDED = 5000;
 
 /**
  * Every lease with its state computed now against git and production, plus repository-wide
@@ -47,27 +47,32 @@ export async function listLeases(ws: RepoStateDeps, input: ListInput = {}): Prom
   }
   const state = await gatherRepoState(ws, { fetch: true });
   const wantsEnded =
-    input.includeEnded === true || (input.states ?? []).some((s) => s === "released" || s === "expired");
-  const rows = await state.store.listLeases({
-    includeEnded: wantsEnded,
-    ...(input.worker ? { worker: input.worker } : {}),
-    limit,
-  });
+    input.includeEnded === true ||
+    (input.states ?? []).some((s) => s === "released" || s === "revoked" || s === "expired");
+  const who = input.worker ? { worker: input.worker } : {};
+  // Open leases are always read whole (up to the limit); ended ones too, so the counts say how many
+  // were released, revoked or expired even when only open leases are listed.
+  const [open, withEnded, everyOpen] = await Promise.all([
+    state.store.listLeases({ includeEnded: false, ...who, limit }),
+    state.store.listLeases({ includeEnded: true, ...who, limit: Math.max(limit, COUNTED_ENDED) }),
+    // Who must move a file is judged against every open lease, not only the listed worker's.
+    input.worker ? state.store.listLeases({ includeEnded: false, limit: 10_000 }) : null,
+  ]);
   const now = ws.clock.now();
-  const open = rows.filter((l) => l.endedAt === null);
-  const all = rows.map((lease) => ({ lease, ...leaseStatus(lease, state, now) }));
+  const ended = withEnded.filter((l) => l.endedAt !== null);
+  const judged = [...open, ...ended].map((lease) => ({ lease, ...leaseStatus(lease, state, now) }));
   const counts = Object.fromEntries(
-    (["active", "merged", "applied", "released", "expired", "conflicted"] as const).map((s) => [
-      s,
-      all.filter((l) => l.state === s).length,
-    ]),
+    LEASE_STATES.map((s) => [s, judged.filter((l) => l.state === s).length]),
   ) as Record<LeaseState, number>;
-  const leases = input.states ? all.filter((l) => input.states!.includes(l.state)) : all;
-  leases.sort((a, b) => b.lease.version - a.lease.version);
+  const listed = wantsEnded
+    ? judged.sort((a, b) => b.lease.createdAt - a.lease.createdAt).slice(0, limit)
+    : judged.filter((l) => l.lease.endedAt === null);
+  const leases = input.states ? listed.filter((l) => input.states!.includes(l.state)) : listed;
+  leases.sort((a, b) => b.lease.version - a.lease.version || b.lease.createdAt - a.lease.createdAt);
   return {
     leases,
     counts,
-    collisions: findCollisions(state),
+    collisions: findCollisions(state, everyOpen ?? open),
     unleased: input.worker ? [] : findUnleased(state, open),
     main: { ref: state.main.ref, sha: state.main.sha, maxVersion: state.main.catalog.maxVersion },
     production: productionReport(state),
@@ -75,5 +80,6 @@ export async function listLeases(ws: RepoStateDeps, input: ListInput = {}): Prom
     branchesScanned: state.branches.length,
     warnings: sourceWarnings(state),
     now,
+    role: state.view.identity.role,
   };
 }

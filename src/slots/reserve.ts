@@ -6,7 +6,7 @@ import { actorOf, requireRole, requireWorkerId } from "../identity.js";
 import { fileNamesFor, timestampVersion } from "../migrations/layout.js";
 import { gatherRepoState, type RepoState, type RepoStateDeps } from "../repo/state.js";
 import type { EventInput, LeaseEnd, LeaseRow, Plan, Snapshot } from "../store/types.js";
-import { holdersOf, namesDiffer, summarizeTaken, type TakenSummary } from "./holders.js";
+import { heldByGit, holdersOf, namesDiffer, summarizeTaken, type TakenSummary } from "./holders.js";
 import { validateCount, validateMigrationName } from "./names.js";
 import { type ProductionReport, productionReport, sourceWarnings } from "./report.js";
 import { appliedMax, mainClash, outOfOrder, productionClash, type SlotSubject } from "./rules.js";
@@ -234,12 +234,6 @@ function moveReason(state: RepoState, lease: LeaseRow): string | null {
 }
 
 /** A file with this lease's version and name is on main or a branch: the TTL does not end it. */
-function heldByGit(state: RepoState, lease: LeaseRow): boolean {
-  return holdersOf(state, lease.version).some(
-    (h) => (h.source === "main" || h.source === "branch") && !namesDiffer(h.name, lease.name),
-  );
-}
-
 function toReserved(state: RepoState, l: LeaseRow): ReservedLease {
   return {
     leaseId: l.id,

@@ -140,9 +140,15 @@ export function branchClash(state: RepoState, leases: LeaseRow[], s: SlotSubject
   const blamed = [...others.entries()].filter(([, h]) => !mine || leasedTo(h));
   if (blamed.length === 0) return null;
   const list = blamed.map(([short, h]) => `${short} (${h.file})`).join(", ");
+  const rightful = mine
+    ? undefined
+    : leases.find((l) => l.version === s.version && [...others.values()].some((h) => h.name === l.name));
+  const detail = rightful
+    ? `version ${s.version} is ${rightful.worker}'s lease (${list}); this file has no lease, so it is the one to move`
+    : `version ${s.version} is also on ${list}: only one of them can merge, the second would crash-loop the app`;
   return {
     rule: "branch",
-    detail: `version ${s.version} is also on ${list}: only one of them can merge, the second would crash-loop the app`,
+    detail,
     fix: mine ? "Your lease holds this version; tell the head so the other branch moves." : moveFix(s),
   };
 }

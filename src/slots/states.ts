@@ -1,8 +1,18 @@
+import { workerOfBranch } from "../identity.js";
 import type { RepoState } from "../repo/state.js";
 import type { LeaseRow } from "../store/types.js";
 import { describeHolder, fileClashes, type Holder, holdersOf, namesDiffer } from "./holders.js";
+import { shortBranch } from "./rules.js";
 
-export const LEASE_STATES = ["active", "merged", "applied", "released", "expired", "conflicted"] as const;
+export const LEASE_STATES = [
+  "active",
+  "merged",
+  "applied",
+  "released",
+  "revoked",
+  "expired",
+  "conflicted",
+] as const;
 export type LeaseState = (typeof LEASE_STATES)[number];
 
 export interface LeaseConflict {
@@ -29,14 +39,26 @@ export function leaseStatus(lease: LeaseRow, state: RepoState, now: number): Lea
   const notes: string[] = [];
   if (lease.endedAt !== null) {
     if (lease.endReason === "moved") notes.push(`moved to lease ${lease.movedTo ?? "?"}`);
-    if (lease.endNote) notes.push(`reason: ${lease.endNote}`);
-    return { state: lease.endReason === "expired" ? "expired" : "released", conflicts: [], notes };
+    if (lease.endReason === "revoked")
+      notes.push(`revoked by ${lease.endedBy ?? "the head"}${lease.endNote ? `: ${lease.endNote}` : ""}`);
+    else if (lease.endNote) notes.push(`reason: ${lease.endNote}`);
+    const ended =
+      lease.endReason === "expired" || lease.endReason === "revoked" ? lease.endReason : "released";
+    return { state: ended, conflicts: [], notes };
   }
   const holders = holdersOf(state, lease.version);
   const clashing = holders.filter((h) => fileClashes({ name: lease.name }, h));
-  // A branch file on a leased version is that branch's fault (it has no lease): it must move, not the lease.
-  for (const h of clashing.filter((c) => c.source === "branch"))
-    notes.push(`${describeHolder(h)} on this version without a lease: that branch must reserve and rename`);
+  // A branch file on a leased version is that branch's fault (it has no lease): it must move, not
+  // the lease. One note per branch (its local and origin copies are one branch).
+  const blamed = new Set<string>();
+  for (const h of clashing) {
+    if (h.source !== "branch" || blamed.has(shortBranch(h.ref))) continue;
+    blamed.add(shortBranch(h.ref));
+    const who = workerOfBranch(h.ref) ?? shortBranch(h.ref);
+    notes.push(
+      `${who}: version ${lease.version} is ${lease.worker}'s lease — reserve and rename (${shortBranch(h.ref)} has ${h.file} without a lease)`,
+    );
+  }
   const conflicts = clashing.filter((h) => h.source !== "branch").map((h) => toConflict(h, lease));
   if (!lease.prodChecked && state.production.status !== "checked") {
     notes.push("production was not checked when this lease was made, and cannot be checked now");
@@ -66,69 +88,4 @@ function toConflict(h: Holder, lease: LeaseRow): LeaseConflict {
     file: h.source === "main" || h.source === "branch" ? h.file : null,
     message: `version ${lease.version} is leased as "${lease.name}" but ${describeHolder(h)}: ${verdict}`,
   };
-}
-
-/** One version held under more than one name across main, production and branches. */
-export interface Collision {
-  version: number;
-  holders: { name: string | null; where: string }[];
-  message: string;
-}
-
-/** Versions that main, production and the branches disagree on: the first outage, before it deploys. */
-export function findCollisions(state: RepoState): Collision[] {
-  const versions = new Set<number>(state.branchAdds.keys());
-  for (const v of state.main.catalog.byVersion.keys()) versions.add(v);
-  const out: Collision[] = [];
-  for (const version of [...versions].sort((a, b) => a - b)) {
-    const holders = holdersOf(state, version);
-    // An unreadable file name (`057.sql`) counts as a name of its own: it cannot agree with any other.
-    const names = holders.map((h) =>
-      h.name !== null ? h.name : h.source === "main" || h.source === "branch" ? `file:${h.file}` : null,
-    );
-    const distinct = new Set(
-      names.filter((n) => n !== null).map((n) => n.toLowerCase().replace(/[_\s]+/g, " ")),
-    );
-    if (distinct.size < 2) continue;
-    out.push({
-      version,
-      holders: holders.map((h) => ({ name: h.name, where: h.source === "branch" ? h.ref : h.source })),
-      message: `version ${version} has ${distinct.size} names: ${holders.map(describeHolder).join("; ")}. ${collisionVerdict(holders)}`,
-    });
-  }
-  return out;
-}
-
-function collisionVerdict(holders: Holder[]): string {
-  const main = holders.filter((h) => h.source === "main");
-  const prod = holders.find((h) => h.source === "production");
-  if (prod && main.some((m) => namesDiffer(m.name, prod.name))) {
-    return "main and production disagree on this version: the next deploy will crash-loop.";
-  }
-  const settled = holders.some((h) => h.source === "production" || h.source === "main");
-  return settled
-    ? "Merging the other name would make the app's migrator refuse it: the container would crash-loop. Rename it to a freshly reserved version."
-    : "Only one of these branches can keep the version; the other must reserve a new one before merging.";
-}
-
-/** Branch files above main that no open lease covers: a worker created a migration without a slot. */
-export function findUnleased(
-  state: RepoState,
-  open: LeaseRow[],
-): { version: number; name: string; refs: string[] }[] {
-  const leased = new Set(open.map((l) => `${l.version}:${l.name}`));
-  const mainMax = state.main.catalog.maxVersion ?? -1;
-  const found = new Map<string, { version: number; name: string; refs: string[] }>();
-  for (const [version, adds] of state.branchAdds) {
-    if (version <= mainMax) continue;
-    for (const { ref, entry } of adds) {
-      const name = entry.name ?? entry.file;
-      const key = `${version}:${name}`;
-      if (leased.has(key)) continue;
-      const item = found.get(key) ?? { version, name, refs: [] };
-      item.refs.push(ref);
-      found.set(key, item);
-    }
-  }
-  return [...found.values()].sort((a, b) => a.version - b.version);
 }

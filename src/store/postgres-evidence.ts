@@ -68,8 +68,8 @@ export class PgEvidence {
     await this.db.transaction("saving the suite run failed", async (q) => {
       await q(
         `INSERT INTO mai_gate.suite_runs (id, worker, branch, profile, tree, head, suite_hash, dirty, state,
-        steps, pid, started_at, finished_at, host, checkout)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+        steps, pid, started_at, finished_at, host, checkout, live)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
         ON CONFLICT (id) DO UPDATE SET state = excluded.state, steps = excluded.steps,
         finished_at = excluded.finished_at`,
         [
@@ -88,6 +88,7 @@ export class PgEvidence {
           run.finishedAt,
           run.host,
           run.checkout ? JSON.stringify(run.checkout) : null,
+          run.live ? JSON.stringify(run.live) : null,
         ],
       );
       if (event) await writeEvent(q, run.finishedAt ?? run.startedAt, event);

@@ -1,4 +1,4 @@
-import type { CompletionRecord, DryRunRecord, LeaseRow, SuiteRunRecord } from "./types.js";
+import type { CompletionRecord, DryRunRecord, LeaseRow, LiveSeen, SuiteRunRecord } from "./types.js";
 
 /**
  * Rows of the evidence tables as both backends return them (SQLite gives flags as 0/1, PostgreSQL
@@ -53,6 +53,7 @@ export interface SuiteRunRow {
   pid: number;
   host: string | null;
   checkout: string | null;
+  live?: string | null;
   started_at: number;
   finished_at: number | null;
 }
@@ -110,6 +111,7 @@ export function suiteRunFromRow(r: SuiteRunRow): SuiteRunRecord {
         : (JSON.parse(r.checkout) as SuiteRunRecord["checkout"]),
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    live: r.live === null || r.live === undefined ? null : (JSON.parse(r.live) as LiveSeen),
   };
 }
 

@@ -202,6 +202,7 @@ const STEPS: Step[] = [
     name: "suite_runs_checkout",
     changes: [{ addColumn: opt("checkout", "json"), to: "suite_runs" }],
   },
+  { version: 7, name: "suite_runs_live", changes: [{ addColumn: opt("live", "json"), to: "suite_runs" }] },
 ];
 
 function column(c: Column, dialect: Dialect): string {

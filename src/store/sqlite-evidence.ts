@@ -50,8 +50,9 @@ export class SqliteEvidence {
   async saveSuiteRun(run: SuiteRunRecord, event?: EventInput): Promise<void> {
     const upsert =
       this.db.prepare(`INSERT INTO suite_runs (id, worker, branch, profile, tree, head, suite_hash,
-      dirty, state, steps, pid, host, checkout, started_at, finished_at) VALUES (@id, @worker, @branch, @profile,
-      @tree, @head, @suiteHash, @dirty, @state, @steps, @pid, @host, @checkout, @startedAt, @finishedAt)
+      dirty, state, steps, pid, host, checkout, live, started_at, finished_at) VALUES (@id, @worker, @branch,
+      @profile, @tree, @head, @suiteHash, @dirty, @state, @steps, @pid, @host, @checkout, @live, @startedAt,
+      @finishedAt)
       ON CONFLICT (id) DO UPDATE SET state = excluded.state, steps = excluded.steps, finished_at = excluded.finished_at`);
     const write = this.db.transaction(() => {
       upsert.run({
@@ -59,6 +60,7 @@ export class SqliteEvidence {
         dirty: run.dirty ? 1 : 0,
         steps: JSON.stringify(run.steps),
         checkout: run.checkout ? JSON.stringify(run.checkout) : null,
+        live: run.live ? JSON.stringify(run.live) : null,
       });
       if (event) this.writeEvent(run.finishedAt ?? run.startedAt, event);
     });

@@ -83,6 +83,20 @@ export interface SuiteCheckout {
   shared: string[];
 }
 
+/**
+ * What the live site's health endpoint said when a smoke run started: the sha it runs, whether it
+ * answered ready, or why it could not be asked.
+ */
+export interface LiveSeen {
+  checkedAt: number;
+  /** null: the health endpoint could not be asked (see `error`). */
+  up: boolean | null;
+  sha: string | null;
+  status: number | null;
+  /** Why it counts as down, or why it could not be asked. */
+  error: string | null;
+}
+
 /** One run of a suite profile on one tree: the evidence the gate and deploy status read. */
 export interface SuiteRunRecord {
   id: string;
@@ -105,6 +119,8 @@ export interface SuiteRunRecord {
   host: string | null;
   startedAt: number;
   finishedAt: number | null;
+  /** Smoke runs: what was live when the run started; null when no health URL is configured. */
+  live?: LiveSeen | null;
 }
 
 export interface SuiteRunQuery {

@@ -4,12 +4,15 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Deps, View } from "../deps.js";
 import { InputError, NotFoundError } from "../errors.js";
-import { committedPaths, mergeBase, treeOf, worktreeState } from "../git/changes.js";
+import { committedPaths, mergeBase } from "../git/changes.js";
 import { cleanCheckout, linkShared } from "../git/checkout.js";
-import { actorOf, type Identity, requireRole, requireWorkerId } from "../identity.js";
+import { actorOf, type Role, requireRole } from "../identity.js";
+import type { LiveSeen } from "../store/types.js";
 import { type SuiteDefinition, stepCwd, suiteDefinition } from "./definition.js";
 import { executeSuite } from "./execute.js";
 import type { Progress, SuiteJob, SuiteRun } from "./jobs.js";
+import { seeLive } from "./smoke.js";
+import { type Target, targetOf } from "./target.js";
 
 /** What running and reading suites uses of `Deps`. */
 export type SuiteDeps = Pick<Deps, "clock" | "git" | "logger" | "repo" | "store" | "suiteJobs" | "view">;
@@ -23,6 +26,8 @@ export interface SuiteAnswer {
   finished: boolean;
   /** The caller's worktree has uncommitted changes now (not part of any run of the commit). */
   dirtyNow?: boolean;
+  /** Who asked: the answer's next step is worded for the caller's role. */
+  role?: Role;
 }
 
 export interface RunInput {
@@ -38,7 +43,8 @@ export const MAX_WAIT_S = 600;
 /**
  * Runs the profile's suite on a clean checkout of HEAD's committed tree (a tester: of main's HEAD)
  * as a job keyed by the tree, or answers from the record when this tree already passed the
- * pre-push suite. Smoke always runs: it checks the live system, which no record of a tree can tell.
+ * pre-push suite. Smoke always runs, on main's HEAD, whoever asks: it checks the live system, which
+ * no record of a tree can tell, and each run records what was live when it started.
  * Returns when the job ends or after `waitSeconds`; cancelling the call cancels the job.
  */
 export async function runSuite(ws: SuiteDeps, input: RunInput): Promise<SuiteAnswer> {
@@ -47,7 +53,7 @@ export async function runSuite(ws: SuiteDeps, input: RunInput): Promise<SuiteAns
   requireRole(view.identity, ["worker", "tester"], "run the suite");
   const profile = input.profile ?? (view.identity.role === "tester" ? "smoke" : "pre_push");
   const definition = suiteDefinition(view.loaded, profile);
-  const target = await targetOf(ws, view);
+  const target = await targetOf(ws, view, profile === "smoke");
   const store = await ws.store(view.loaded);
   if (profile !== "smoke") {
     const [passed] = await store.suiteRuns({
@@ -64,6 +70,7 @@ export async function runSuite(ws: SuiteDeps, input: RunInput): Promise<SuiteAns
         joined: false,
         finished: true,
         dirtyNow: target.dirty,
+        role: view.identity.role,
       };
   }
   const key = [target.worker, profile, target.tree, definition.hash].join("|");
@@ -76,7 +83,8 @@ export async function runSuite(ws: SuiteDeps, input: RunInput): Promise<SuiteAns
     job = await startJob(ws, { view, definition, target, changed, listener: input.onProgress });
     ws.suiteJobs.add(key, job);
   }
-  return { ...(await waitFor(job, wait, { ...input, joined, cancelOnAbort: true })), dirtyNow: target.dirty };
+  const answer = await waitFor(job, wait, { ...input, joined, cancelOnAbort: true });
+  return { ...answer, dirtyNow: target.dirty, role: view.identity.role };
 }
 
 export async function suiteStatus(
@@ -87,7 +95,12 @@ export async function suiteStatus(
   const view = await ws.view();
   const worker = view.identity.worker ?? view.identity.role;
   const job = input.jobId ? ws.suiteJobs.get(input.jobId) : ws.suiteJobs.latest(worker);
-  if (job) return waitFor(job, wait, { signal: input.signal, joined: true, cancelOnAbort: false });
+  const role = view.identity.role;
+  if (job)
+    return {
+      ...(await waitFor(job, wait, { signal: input.signal, joined: true, cancelOnAbort: false })),
+      role,
+    };
   const store = await ws.store(view.loaded);
   const [record] = input.jobId ? await store.suiteRuns({ id: input.jobId, limit: 1 }) : [];
   if (!record) {
@@ -96,7 +109,13 @@ export async function suiteStatus(
       "run_pre_push_suite starts one and answers its job id.",
     );
   }
-  return { run: record as SuiteRun, fromRecord: true, joined: false, finished: record.state !== "running" };
+  return {
+    run: record as SuiteRun,
+    fromRecord: true,
+    joined: false,
+    finished: record.state !== "running",
+    role,
+  };
 }
 
 function waitSecondsOf(given: number | undefined, fallback: number): number {
@@ -108,41 +127,6 @@ function waitSecondsOf(given: number | undefined, fallback: number): number {
     );
   }
   return wait;
-}
-
-interface Target {
-  /** The worker's worktree (what `share:` links from). */
-  root: string;
-  worker: string;
-  smoke: boolean;
-  mainSha: string;
-  /** The commit and tree that run: HEAD's (main's for smoke). */
-  head: string;
-  tree: string;
-  /** The worktree had uncommitted changes, which are not part of the run. */
-  dirty: boolean;
-}
-
-async function targetOf(ws: SuiteDeps, view: View): Promise<Target> {
-  const mainSha = view.refs.refs.get(view.loaded.config.main_branch);
-  if (!mainSha)
-    throw new InputError(
-      `main_branch ${view.loaded.config.main_branch} does not exist here`,
-      "Run git fetch.",
-    );
-  const root = view.repo.root;
-  if (view.identity.role === "tester") {
-    const tree = await treeOf(ws.git, mainSha);
-    return { root, worker: testerId(view.identity), smoke: true, mainSha, head: mainSha, tree, dirty: false };
-  }
-  const worker = requireWorkerId(view.identity);
-  const state = await worktreeState(ws.git);
-  const dirty = state.dirtyPaths.length > 0 || state.hidden.length > 0;
-  return { root, worker, smoke: false, mainSha, head: state.head, tree: state.tree, dirty };
-}
-
-function testerId(identity: Identity): string {
-  return identity.worker ?? "tester";
 }
 
 interface JobStart {
@@ -158,13 +142,16 @@ interface JobStart {
 async function startJob(ws: SuiteDeps, s: JobStart): Promise<SuiteJob> {
   const store = await ws.store(s.view.loaded);
   const repo = await ws.repo();
-  const checkout = await cleanCheckout(
-    ws.git,
-    join(repo.commonDir, "mai-gate", "checkouts"),
-    s.target.smoke ? "smoke" : s.target.worker,
-    s.target.head,
-    s.target.tree,
-  );
+  const [checkout, live] = await Promise.all([
+    cleanCheckout(
+      ws.git,
+      join(repo.commonDir, "mai-gate", "checkouts"),
+      s.target.smoke ? "smoke" : s.target.worker,
+      s.target.head,
+      s.target.tree,
+    ),
+    s.target.smoke ? seeLive(s.view.loaded, () => ws.clock.now()) : Promise.resolve(null),
+  ]);
   let cwds: Map<string, string>;
   let shared: string[];
   try {
@@ -179,13 +166,19 @@ async function startJob(ws: SuiteDeps, s: JobStart): Promise<SuiteJob> {
   const id = `S${randomUUID().replaceAll("-", "").slice(0, 12)}`;
   const logDir = join(repo.commonDir, "mai-gate", "logs", id);
   await mkdir(logDir, { recursive: true });
-  const run = newRun(s, id, shared, ws.clock.now());
+  const run = newRun(s, id, shared, live, ws.clock.now());
   const actor = { actor: actorOf(s.view.identity), role: s.view.identity.role };
   await store.saveSuiteRun(run, {
     ...actor,
     action: "suite.start",
     subject: id,
-    detail: { profile: run.profile, tree: run.tree, checkout: checkout.path, shared },
+    detail: {
+      profile: run.profile,
+      tree: run.tree,
+      checkout: checkout.path,
+      shared,
+      live: live?.sha ?? null,
+    },
   });
   const controller = new AbortController();
   const job: SuiteJob = {
@@ -213,7 +206,7 @@ async function startJob(ws: SuiteDeps, s: JobStart): Promise<SuiteJob> {
   return job;
 }
 
-function newRun(s: JobStart, id: string, shared: string[], now: number): SuiteRun {
+function newRun(s: JobStart, id: string, shared: string[], live: LiveSeen | null, now: number): SuiteRun {
   return {
     id,
     worker: s.target.worker,
@@ -240,6 +233,7 @@ function newRun(s: JobStart, id: string, shared: string[], now: number): SuiteRu
     host: hostname(),
     startedAt: now,
     finishedAt: null,
+    live,
   };
 }
 

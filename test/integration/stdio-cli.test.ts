@@ -46,6 +46,7 @@ describe("the built CLI", () => {
         "deploy-incident",
         "lease-review",
         "migration-workflow",
+        "smoke-shift",
       ]);
       const prompt = await server.client.getPrompt({
         name: "migration-workflow",

@@ -23,7 +23,7 @@ interface Listed {
     conflicts: { where: string; name: string; message: string }[];
   }[];
   collisions: { version: number; holders: { name: string; where: string }[]; message: string }[];
-  unleased: { version: number; name: string; refs: string[] }[];
+  unleased: { version: number; name: string; refs: string[]; leased_to: unknown }[];
   counts: Record<string, number>;
 }
 
@@ -130,7 +130,14 @@ describe("list_slot_leases and release_slot", () => {
     await sandbox.pushBranch("mai/nolease/x", { [`${DIR}/400_sneaky.sql`]: "SELECT 1;\n" });
     const head = await session("head-view-2", { MAI_ROLE: "head" });
     const listed = structured<Listed>(await head.call("list_slot_leases", {}));
-    expect(listed.unleased).toContainEqual({ version: 400, name: "sneaky", refs: ["origin/mai/nolease/x"] });
+    expect(listed.unleased).toContainEqual(
+      expect.objectContaining({
+        version: 400,
+        name: "sneaky",
+        refs: ["origin/mai/nolease/x"],
+        leased_to: null,
+      }),
+    );
   });
 
   it("expires a lease past its TTL that no branch holds, and keeps one whose file is pushed", async () => {
@@ -149,6 +156,41 @@ describe("list_slot_leases and release_slot", () => {
     const state = (id: string) => listed.leases.find((l) => l.lease_id === id)?.state;
     expect(state(kept.lease_id)).toBe("active");
     expect(state(lapsed.lease_id)).toBe("expired");
+  });
+
+  it("releasing an already-expired lease changes nothing and says so; two revokes count as two revoked", async () => {
+    const pia = await session("mai/pia/lapse");
+    const reserve = async (name: string) =>
+      structured<{ leases: { lease_id: string }[] }>(await pia.call("reserve_migration_slot", { name }))
+        .leases[0]!;
+    const gone = await reserve("lapsing");
+    clock.advance(2 * 3_600_000);
+    const released = await pia.call("release_slot", { lease_id: gone.lease_id, reason: "no longer needed" });
+    expect(structured<{ released: boolean; end_reason: string }>(released)).toMatchObject({
+      released: false,
+      end_reason: "expired",
+    });
+    expect(textOf(released)).toContain("Not changed:");
+    expect(textOf(released)).toContain("had already expired");
+    const kept1 = await reserve("kept_one");
+    const kept2 = await reserve("kept_two");
+
+    const head = await session("head-count", { MAI_ROLE: "head" });
+    for (const l of [kept1, kept2])
+      expect(
+        (await head.call("release_slot", { lease_id: l.lease_id, reason: "reassigned" })).isError,
+      ).toBeFalsy();
+    const after = await head.call("list_slot_leases", { worker: "pia" });
+    const listed = structured<Listed>(after);
+    expect(listed.counts).toMatchObject({ revoked: 2, released: 0 });
+    expect(textOf(after)).toContain("2 revoked");
+    const all = structured<Listed>(
+      await head.call("list_slot_leases", { worker: "pia", include_ended: true }),
+    );
+    expect(all.leases.filter((l) => l.state === "revoked").map((l) => l.notes[0])).toEqual([
+      "revoked by head: reassigned",
+      "revoked by head: reassigned",
+    ]);
   });
 
   it("lets a worker release only its own lease, and the head revoke any, with a reason", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CiStatus } from "../../../src/deploy/gitea.js";
 import type { HealthReport } from "../../../src/deploy/health.js";
-import type { DeployStatus, SourceReport } from "../../../src/deploy/report.js";
+import type { DeployStatus, SmokeReport, SourceReport } from "../../../src/deploy/report.js";
 import { judge } from "../../../src/deploy/verdict.js";
 import type { SwarmReport } from "../../../src/swarm/summary.js";
 
@@ -172,5 +172,55 @@ describe("judge: healthy and safe only when CI of main and the live check answer
     expect(judge(facts({ live: live({ sha: null }) })).reasons[0]).toBe(
       "the live site answers ready, reports no git sha (so which commit runs is not known), and main's CI passed",
     );
+  });
+
+  describe("the latest smoke run against the live site", () => {
+    const MIN = 60_000;
+    const smoke = (over: Partial<SmokeReport> = {}): SourceReport<SmokeReport | null> =>
+      ok({
+        id: "S1",
+        state: "passed",
+        head: MAIN,
+        startedAt: 0,
+        finishedAt: 1,
+        onMainHead: true,
+        live: { checkedAt: 0, up: true, sha: MAIN, status: 200, error: null },
+        ageMs: 12 * MIN,
+        maxAgeMinutes: 30,
+        stale: false,
+        ...over,
+      });
+
+    it("a fresh pass on main's HEAD against the live sha adds nothing", () => {
+      const j = judge(facts({ smoke: smoke() }));
+      expect(j.verdict).toBe("healthy");
+      expect(j.reasons).toHaveLength(1);
+    });
+
+    it("a failure degrades; a stale pass, a moved main and a changed live sha are notes that leave the verdict", () => {
+      expect(judge(facts({ smoke: smoke({ state: "failed" }) })).verdict).toBe("degraded");
+      const j = judge(
+        facts({
+          smoke: smoke({
+            stale: true,
+            ageMs: 45 * MIN,
+            onMainHead: false,
+            live: { checkedAt: 0, up: true, sha: "0ldc0ffee0", status: 200, error: null },
+          }),
+        }),
+      );
+      expect(j.verdict).toBe("healthy");
+      expect(j.reasons.join("\n")).toContain("the latest smoke run is stale: 45 min ago");
+      expect(j.reasons.join("\n")).toContain("it ran against live 0ldc0ff, live now runs 0123456");
+      expect(j.reasons.join("\n")).toContain("main moved since the latest smoke");
+    });
+
+    it("live down after a pass is called out as a contradiction", () => {
+      const j = judge(facts({ live: live({ up: false, status: 503, reason: "HTTP 503" }), smoke: smoke() }));
+      expect(j.verdict).toBe("down");
+      expect(j.reasons).toContainEqual(
+        expect.stringContaining("contradiction: live down, latest smoke passed before it"),
+      );
+    });
   });
 });

@@ -81,6 +81,7 @@ function suiteRun(id: string, over: Partial<SuiteRunRecord> = {}): SuiteRunRecor
     host: "host-a",
     startedAt: T0,
     finishedAt: null,
+    live: null,
     ...over,
   };
 }
@@ -346,7 +347,11 @@ describe.each(backends)("StateStore on $name", (backend) => {
     const store = await fresh();
     await store.saveSuiteRun(suiteRun("s1", { pid: 1 }), event("suite_start", "s1"));
     await store.saveSuiteRun(suiteRun("s2", { pid: 2, startedAt: T0 + 1, dirty: true, checkout: null }));
-    await store.saveSuiteRun(suiteRun("s3", { pid: 3, startedAt: T0 + 2, profile: "smoke", tree: "tree-2" }));
+    const live = { checkedAt: T0 + 2, up: true, sha: "live-sha", status: 200, error: null };
+    await store.saveSuiteRun(
+      suiteRun("s3", { pid: 3, startedAt: T0 + 2, profile: "smoke", tree: "tree-2", live }),
+    );
+    expect((await store.suiteRuns({ id: "s3", limit: 1 }))[0]?.live).toEqual(live);
     const done = suiteRun("s1", {
       pid: 1,
       worker: "mallory",
