@@ -2,6 +2,8 @@ import type { Deps } from "../deps.js";
 import { CancelledError } from "../errors.js";
 import { sha256 } from "../hash.js";
 import type { RepoState } from "../repo/state.js";
+import { SiteRehearsal } from "../site/site.js";
+import type { SiteReport } from "../site/types.js";
 import {
   abortable,
   type Explain,
@@ -9,6 +11,7 @@ import {
   type FileRun,
   type PreparedFile,
   type Probe,
+  probes,
   runCommitting,
   runWarm,
 } from "./apply.js";
@@ -44,6 +47,8 @@ export interface Rehearsal {
   mainFailure: FailureReport | null;
   /** `smoke_sql` on the migrated clone: broken queries name the statement that broke them. */
   smoke: SmokeOutcome[];
+  /** Site safety: does the site stay up after these files (live queries, locks, data, other branches)? */
+  site: SiteReport;
 }
 
 /** Main's schema changes, by the content of main's migrations: parsed once per main. */
@@ -58,8 +63,10 @@ export async function rehearse(
   ws: Uses,
   state: RepoState,
   files: InputFile[],
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal | undefined; commit: string },
 ): Promise<Rehearsal> {
+  const { signal } = options;
+  const site = new SiteRehearsal(ws, state, options.commit);
   const engine = await ws.scratchEngine(state.view.loaded);
   const baseline = await resolveBaseline(ws, state);
   const changes = await indexChanges(baseline);
@@ -70,11 +77,14 @@ export async function rehearse(
   });
   const prepared = await prepare(files);
   const smoke = smokeProbe(state.config.smoke_sql ?? []);
-  const probe = (state.config.smoke_sql?.length ?? 0) > 0 ? smoke.probe : undefined;
+  const smoking = (state.config.smoke_sql?.length ?? 0) > 0;
+  const probe = probes(smoking ? smoke.probe : undefined, await site.probe());
   const [result, lint] = await Promise.all([
     execute(engine, baseline, prepared, state, explain, probe, signal),
     linting,
   ]);
+  const ran = prepared.flatMap((p) => (p.ok ? [p.file] : []));
+  const siteReport = await site.finish(ran, result.mode !== "none");
   return {
     engine: {
       kind: engine.kind,
@@ -93,7 +103,8 @@ export async function rehearse(
       lint: lint.ok ? { findings: lint.findings.get(f.path) ?? [] } : { error: lint.error },
     })),
     mainFailure: result.mainFailure,
-    smoke: probe && result.mode !== "none" ? smoke.outcomes() : [],
+    smoke: smoking && result.mode !== "none" ? smoke.outcomes() : [],
+    site: siteReport,
   };
 }
 

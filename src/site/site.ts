@@ -1,0 +1,106 @@
+import { type PreparedFile, type Probe, probes } from "../dryrun/apply.js";
+import { indexSchemaChanges, type SchemaChange } from "../dryrun/explain.js";
+import { errorMessage } from "../errors.js";
+import { readTableSizes, type TableSize } from "../prod/sizes.js";
+import type { RepoState } from "../repo/state.js";
+import { type Ack, readAcks } from "./acks.js";
+import { liveBinaryFindings } from "./live-binary.js";
+import { lockFindings } from "./lock-impact.js";
+import { lockWatch } from "./lock-watch.js";
+import { prepareProbe } from "./prepare.js";
+import { type CollectedQueries, collectQueries, type QueryDeps } from "./queries.js";
+import { BLOCKING } from "./statement-work.js";
+import { emptySiteReport, type SiteReport } from "./types.js";
+
+/** What site safety uses of `Deps`. */
+export type SiteDeps = QueryDeps;
+
+/**
+ * Site safety for one rehearsal, in three steps: `start` reads what production tells (its queries)
+ * while the baseline is resolved; `probe` watches the clone (queries prepared before and after each
+ * file, every statement's locks and rewrites); `finish` joins what the clone showed with production's
+ * table sizes and turns it into findings.
+ */
+export class SiteRehearsal {
+  private readonly queries: Promise<CollectedQueries>;
+  private prepare: ReturnType<typeof prepareProbe> | null = null;
+  private locks: ReturnType<typeof lockWatch> | null = null;
+
+  constructor(
+    private readonly ws: SiteDeps,
+    private readonly state: RepoState,
+    commit: string,
+  ) {
+    this.queries = collectQueries(ws, state, commit).catch((err: unknown) => ({
+      queries: [],
+      sources: {},
+      notes: [`the live app's queries could not be collected: ${errorMessage(err)}`],
+    }));
+    // Surfaced in `finish`; an unobserved rejection must not crash the process meanwhile.
+    this.queries.catch(() => undefined);
+  }
+
+  /** The clone-side probe: prepared queries and the lock watch. */
+  async probe(): Promise<Probe | undefined> {
+    const { queries } = await this.queries;
+    this.prepare = queries.length > 0 ? prepareProbe(queries.map((q) => q.text)) : null;
+    this.locks = lockWatch(this.state.config.migrations.transaction === "all");
+    return probes(this.prepare?.probe, this.locks.probe);
+  }
+
+  /** Findings from what the clone showed; `files` are the branch's, in the order they ran. */
+  async finish(files: PreparedFile[], ran: boolean): Promise<SiteReport> {
+    const report = emptySiteReport();
+    const collected = await this.queries;
+    report.notes.push(...collected.notes);
+    if (!ran) return report;
+    const acks = new Map<string, Ack[]>(files.map((f) => [f.path, readAcks(f.text)]));
+    if (this.prepare) {
+      const outcome = this.prepare.outcome();
+      if (outcome.error)
+        report.notes.push(`the live app's queries could not be prepared on the clone: ${outcome.error}`);
+      report.queries = {
+        sources: collected.sources,
+        prepared: collected.queries.length,
+        failingBefore: outcome.failingBefore.length,
+      };
+      const changes = await branchChanges(files);
+      report.findings.push(...liveBinaryFindings({ queries: collected.queries, outcome, changes, acks }));
+    }
+    const impacts = (this.locks?.impacts() ?? []).filter((i) => BLOCKING.has(i.mode));
+    if (impacts.length > 0) {
+      const sizes = await this.sizes([...new Set(impacts.map((i) => i.table))], report.notes);
+      const maxRows = this.state.config.dry_run.lock.max_rows;
+      report.findings.push(...lockFindings({ impacts, sizes, acks, maxRows }));
+    }
+    return report;
+  }
+
+  private async sizes(tables: string[], notes: string[]): Promise<TableSize[]> {
+    const source =
+      this.state.production.status === "not_configured" ? null : this.ws.production(this.state.view.loaded);
+    if (!source) {
+      notes.push("production is not configured: lock impact could not be weighed by its table sizes");
+      return [];
+    }
+    try {
+      return await readTableSizes(source, tables);
+    } catch (err) {
+      notes.push(
+        `production's table sizes could not be read, so lock impact is not verified: ${errorMessage(err)}`,
+      );
+      return [];
+    }
+  }
+}
+
+async function branchChanges(files: PreparedFile[]): Promise<Map<string, SchemaChange[]>> {
+  const out = new Map<string, SchemaChange[]>();
+  for (const f of files) {
+    const changes = await indexSchemaChanges([
+      { file: f.path.split("/").at(-1) ?? f.path, version: f.version ?? 0, sql: f.text },
+    ]);
+    out.set(f.path, changes);
+  }
+  return out;
+}
