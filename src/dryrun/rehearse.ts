@@ -2,6 +2,7 @@ import type { Deps } from "../deps.js";
 import { CancelledError } from "../errors.js";
 import { sha256 } from "../hash.js";
 import type { RepoState } from "../repo/state.js";
+import { otherBranches, otherBranchFindings } from "../site/other-branches.js";
 import { SiteRehearsal } from "../site/site.js";
 import type { SiteReport } from "../site/types.js";
 import {
@@ -26,7 +27,7 @@ import { type LintFinding, lintMigrations } from "./squawk.js";
 import { baselineExtensions, ensureBaselineTemplate, MainMigrationError } from "./templates.js";
 
 /** The parts of `Deps` this module uses. */
-type Uses = BaselineDeps & Pick<Deps, "scratchEngine">;
+type Uses = BaselineDeps & Pick<Deps, "probeSource" | "scratchEngine">;
 
 /** One file's rehearsal: how it ran and what squawk says about it. */
 export interface RehearsedFile extends FileRun {
@@ -76,6 +77,7 @@ export async function rehearse(
     assumeInTransaction: state.config.migrations.transaction === "per-file",
   });
   const prepared = await prepare(files);
+  site.probeData(prepared.flatMap((p) => (p.ok ? [p.file] : [])));
   const smoke = smokeProbe(state.config.smoke_sql ?? []);
   const smoking = (state.config.smoke_sql?.length ?? 0) > 0;
   const probe = probes(smoking ? smoke.probe : undefined, await site.probe());
@@ -85,6 +87,11 @@ export async function rehearse(
   ]);
   const ran = prepared.flatMap((p) => (p.ok ? [p.file] : []));
   const siteReport = await site.finish(ran, result.mode !== "none");
+  if (result.template && result.runs.every((r) => r.status === "applied")) {
+    const others = await rehearseOthers(ws, state, engine, result.template, ran, signal);
+    siteReport.findings.push(...others.findings);
+    siteReport.notes.push(...others.notes);
+  }
   return {
     engine: {
       kind: engine.kind,
@@ -209,6 +216,29 @@ async function execute(
     runCommitting(abortable(s, signal), files, transaction, explain, probe),
   );
   return { runs, template, mode: "disposable", mainFailure: null };
+}
+
+/**
+ * The branch's files after each of the other open branches' unmerged migrations (`dry_run.other_branches`),
+ * on clones of the same template: what fails only after theirs is a warning for both workers.
+ */
+async function rehearseOthers(
+  ws: Uses,
+  state: RepoState,
+  engine: ScratchEngine,
+  template: TemplateOutcome,
+  mine: PreparedFile[],
+  signal: AbortSignal | undefined,
+) {
+  const others = await otherBranches(ws, state, mine, state.config.dry_run.other_branches);
+  const key = template.instance ?? template.key;
+  return otherBranchFindings(others, mine, (files, explain) => {
+    if (files.some((f) => f.analysis.nonTransactional.length > 0))
+      return engine.withDisposableClone(key, (s) =>
+        runCommitting(abortable(s, signal), files, state.config.migrations.transaction, explain),
+      );
+    return engine.withWarmClone(key, (s) => runWarm(abortable(s, signal), files, explain));
+  });
 }
 
 /** 42501 on the scratch server: the role is unprivileged by design, so a migration cannot leave its clone. */

@@ -17,7 +17,7 @@ import { type SlotCheck, slotChecks } from "./slot-checks.js";
 import type { SmokeOutcome } from "./smoke-sql.js";
 
 /** What a dry run uses of `Deps`: what a gate does, and the scratch engine. */
-export type DryRunDeps = GateDeps & Pick<Deps, "scratchEngine">;
+export type DryRunDeps = GateDeps & Pick<Deps, "probeSource" | "scratchEngine">;
 
 export interface FileReport extends RehearsedFile {
   slots: SlotCheck[];

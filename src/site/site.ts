@@ -1,19 +1,26 @@
+import type { Deps } from "../deps.js";
 import { type PreparedFile, type Probe, probes } from "../dryrun/apply.js";
 import { indexSchemaChanges, type SchemaChange } from "../dryrun/explain.js";
 import { errorMessage } from "../errors.js";
 import { readTableSizes, type TableSize } from "../prod/sizes.js";
 import type { RepoState } from "../repo/state.js";
 import { type Ack, readAcks } from "./acks.js";
+import { dataFindings } from "./data-findings.js";
 import { liveBinaryFindings } from "./live-binary.js";
 import { lockFindings } from "./lock-impact.js";
 import { lockWatch } from "./lock-watch.js";
 import { prepareProbe } from "./prepare.js";
+import { probePlans } from "./probe-plans.js";
+import { runProbe } from "./probe-run.js";
 import { type CollectedQueries, collectQueries, type QueryDeps } from "./queries.js";
 import { BLOCKING } from "./statement-work.js";
-import { emptySiteReport, type SiteReport } from "./types.js";
+import { emptySiteReport, type SiteFinding, type SiteReport } from "./types.js";
 
 /** What site safety uses of `Deps`. */
-export type SiteDeps = QueryDeps;
+export type SiteDeps = QueryDeps & Pick<Deps, "probeSource">;
+
+/** Probes a rehearsal runs on production at most (each a read-only transaction with a timeout). */
+export const MAX_PROBES = 50;
 
 /**
  * Site safety for one rehearsal, in three steps: `start` reads what production tells (its queries)
@@ -25,6 +32,10 @@ export class SiteRehearsal {
   private readonly queries: Promise<CollectedQueries>;
   private prepare: ReturnType<typeof prepareProbe> | null = null;
   private locks: ReturnType<typeof lockWatch> | null = null;
+  private data: Promise<{ findings: SiteFinding[]; notes: string[] }> = Promise.resolve({
+    findings: [],
+    notes: [],
+  });
 
   constructor(
     private readonly ws: SiteDeps,
@@ -38,6 +49,32 @@ export class SiteRehearsal {
     }));
     // Surfaced in `finish`; an unobserved rejection must not crash the process meanwhile.
     this.queries.catch(() => undefined);
+  }
+
+  /**
+   * Starts the data probes (`prod.probe`): each statement of `files` that validates existing rows is
+   * asked of production, read-only, while the clone rehearses.
+   */
+  probeData(files: PreparedFile[]): void {
+    const source = this.ws.probeSource(this.state.view.loaded);
+    if (!source) return;
+    const timeoutMs = this.state.config.prod.probe_timeout_ms;
+    this.data = (async () => {
+      const plans = probePlans(files);
+      const notes =
+        plans.length > MAX_PROBES
+          ? [`${plans.length} statements validate rows: only the first ${MAX_PROBES} were probed`]
+          : [];
+      if (plans.length === 0) return { findings: [], notes };
+      const serverVersionNum = await source.serverVersionNum();
+      const entries = [];
+      for (const plan of plans.slice(0, MAX_PROBES))
+        entries.push({ plan, result: await runProbe(source, plan, { timeoutMs, serverVersionNum }) });
+      return { findings: dataFindings(entries), notes };
+    })().catch((err: unknown) => ({
+      findings: [],
+      notes: [`the data probes could not run on production: ${errorMessage(err)}`],
+    }));
   }
 
   /** The clone-side probe: prepared queries and the lock watch. */
@@ -54,6 +91,9 @@ export class SiteRehearsal {
     const collected = await this.queries;
     report.notes.push(...collected.notes);
     if (!ran) return report;
+    const data = await this.data;
+    report.findings.push(...data.findings);
+    report.notes.push(...data.notes);
     const acks = new Map<string, Ack[]>(files.map((f) => [f.path, readAcks(f.text)]));
     if (this.prepare) {
       const outcome = this.prepare.outcome();
