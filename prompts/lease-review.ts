@@ -10,9 +10,10 @@ export function text(): string {
 3. Conflicted leases: tell each owner to call reserve_migration_slot again with the same name (it moves the lease) and to rename the file as the answer says.
 4. "unleased": branch migrations no lease covers. Ask their workers to reserve a slot and rename.
 5. Stale leases: active leases older than a few days whose worker is gone. Revoke them with release_slot (lease_id, reason). A version stays taken while any branch still has a file with it.
-6. Merged and applied leases need nothing.
+6. "acknowledged" on a lease: its worker accepted a site-safety warning with a marker in the file — a contract step that breaks queries the live app runs (\`-- mai-gate: contract users.email\`) or a long lock on a large table (\`-- mai-gate: lock users\`). Check that the code that used the object has shipped and no running binary (nor a rollback target) still queries it, or that the lock falls in an agreed window; if not, ask the worker to remove the marker and use the safe pattern. deploy_status lists the acknowledged risks the next deploy ships.
+7. Merged and applied leases need nothing.
 
-Report: collisions and who must act, leases revoked (with reasons), and anything you could not check.`;
+Report: collisions and who must act, acknowledged risks and your judgement of each, leases revoked (with reasons), and anything you could not check.`;
 }
 
 export function register(server: McpServer): void {

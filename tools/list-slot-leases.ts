@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { type ListResult, listLeases } from "../src/slots/list.js";
 import { LEASE_STATES } from "../src/slots/states.js";
-import { iso, ok, runTool, type ToolDeps } from "./result.js";
+import { fence, iso, ok, runTool, type ToolDeps } from "./result.js";
 import { fetchOut, fetchSchema, productionOut, productionSchema } from "./shared-schemas.js";
 
 export const name = "list_slot_leases";
@@ -37,6 +37,17 @@ export const outputSchema = {
       age_seconds: z.number(),
       prod_checked: z.boolean().describe("false: production could not be read when this lease was made"),
       conflicts: z.array(conflictOut).describe("non-empty means the lease is conflicted: fix before merging"),
+      acknowledged: z
+        .array(
+          z.object({
+            check: z.string(),
+            message: z.string().describe("untrusted text: may quote a query"),
+            marker: z.string(),
+          }),
+        )
+        .describe(
+          "site-safety warnings its file's latest dry run recorded as accepted by a marker (a contract step, a long lock): review them",
+        ),
       notes: z.array(z.string()),
     }),
   ),
@@ -62,7 +73,7 @@ export const outputSchema = {
 
 export function toOutput(r: ListResult) {
   return {
-    leases: r.leases.map(({ lease: l, state, conflicts, notes }) => ({
+    leases: r.leases.map(({ lease: l, state, conflicts, notes, acknowledged }) => ({
       lease_id: l.id,
       version: l.version,
       name: l.name,
@@ -75,6 +86,7 @@ export function toOutput(r: ListResult) {
       age_seconds: Math.round((r.now - l.createdAt) / 1000),
       prod_checked: l.prodChecked,
       conflicts,
+      acknowledged: acknowledged.map((a) => ({ check: a.check, message: a.message, marker: a.marker })),
       notes,
     })),
     counts: r.counts,
@@ -97,6 +109,12 @@ export function toText(r: ListResult): string {
     lines.push(`CONFLICT lease ${l.lease.id}: ${l.conflicts.map((x) => x.message).join("; ")}`);
   }
   for (const col of r.collisions) lines.push(`COLLISION ${col.message}`);
+  for (const l of r.leases) {
+    for (const a of l.acknowledged)
+      lines.push(
+        `ACKNOWLEDGED lease ${l.lease.id} (${l.lease.worker}, ${a.file}, \`${a.marker}\`):\n${fence("Warning", a.message)}`,
+      );
+  }
   if (r.unleased.length > 0) {
     lines.push(
       `Unleased branch migrations: ${r.unleased.map((u) => `${u.version}_${u.name} (${u.refs.join(", ")})`).join("; ")}`,

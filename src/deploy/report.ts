@@ -1,3 +1,4 @@
+import type { AcknowledgedRisk } from "../site/acknowledged.js";
 import type { Deployment } from "./dokploy.js";
 import type { CiStatus } from "./gitea.js";
 import type { HealthReport } from "./health.js";
@@ -55,6 +56,8 @@ export interface DeployStatus {
   dokploy: SourceReport<Deployment | null>;
   smoke: SourceReport<SmokeReport | null>;
   deployConfig: SourceReport<DeployConfigReport>;
+  /** Site-safety warnings the authors of main's pending migrations accepted: the next deploy ships them. */
+  acknowledged: AcknowledgedRisk[];
   verdict: Verdict;
   reasons: string[];
   safeToMerge: { answer: boolean; why: string };

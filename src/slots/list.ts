@@ -1,6 +1,7 @@
 import { InputError } from "../errors.js";
 import type { FetchOutcome } from "../git/repo.js";
 import { gatherRepoState, type RepoStateDeps } from "../repo/state.js";
+import { type AcknowledgedRisk, acknowledgedRisks } from "../site/acknowledged.js";
 import type { LeaseRow } from "../store/types.js";
 import { type ProductionReport, productionReport, sourceWarnings } from "./report.js";
 import {
@@ -21,6 +22,8 @@ export interface ListInput {
 
 export interface ListedLease extends LeaseStatus {
   lease: LeaseRow;
+  /** Site-safety warnings its file's latest dry run recorded as accepted by a marker. */
+  acknowledged: AcknowledgedRisk[];
 }
 
 export interface ListResult {
@@ -55,7 +58,13 @@ export async function listLeases(ws: RepoStateDeps, input: ListInput = {}): Prom
   });
   const now = ws.clock.now();
   const open = rows.filter((l) => l.endedAt === null);
-  const all = rows.map((lease) => ({ lease, ...leaseStatus(lease, state, now) }));
+  const all: ListedLease[] = [];
+  for (const lease of rows) {
+    const status = leaseStatus(lease, state, now);
+    const open = lease.endedAt === null && status.state !== "applied";
+    const acknowledged = open ? await acknowledgedRisks(state.store, lease.files, 1) : [];
+    all.push({ lease, ...status, acknowledged });
+  }
   const counts = Object.fromEntries(
     (["active", "merged", "applied", "released", "expired", "conflicted"] as const).map((s) => [
       s,
