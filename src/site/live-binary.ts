@@ -88,7 +88,7 @@ export function liveBinaryFindings(input: LiveBinaryInput): SiteFinding[] {
       check: "live_binary",
       severity: ack ? "warning" : "red",
       file: path,
-      line: ack ? ack.line : cause.line,
+      line: cause.line ?? ack?.line ?? null,
       message: `breaks queries the live app runs (and any rollback): \`${excerpt(top.text)}\` (${calls(top)})${more} — ${cause.phrase}`,
       fix: fixFor(cause),
       acknowledged: ack?.text ?? null,

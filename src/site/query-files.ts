@@ -46,9 +46,10 @@ export function sqlcParameters(text: string): string {
     }
     return `$${n}`;
   };
-  return text
-    .replace(/sqlc\.(?:n?arg|slice)\(\s*['"]?(\w+)['"]?\s*\)/g, (_, name: string) => number(name))
-    .replace(/(?<![\w@:$])@([A-Za-z_]\w*)/g, (_, name: string) => number(name));
+  return text.replace(
+    /sqlc\.(?:n?arg|slice)\(\s*['"]?(\w+)['"]?\s*\)|(?<![\w@:$])@([A-Za-z_]\w*)/g,
+    (_, call: string | undefined, at: string | undefined) => number(call ?? at ?? ""),
+  );
 }
 
 /** The statements of one query file, each named by its sqlc `-- name:` annotation when it has one. */
@@ -62,11 +63,15 @@ export async function queriesOfFile(path: string, text: string): Promise<AppQuer
   }
   const bytes = Buffer.from(text, "utf8");
   const out: AppQuery[] = [];
+  let previousEnd = 0;
   for (const raw of stmts) {
     const from = raw.stmt_location ?? 0;
     const to = raw.stmt_len ? from + raw.stmt_len : bytes.length;
+    // The `-- name:` annotation sits between the previous statement's end and this one's start.
+    const before = bytes.toString("utf8", Math.min(previousEnd, from), from);
     const chunk = bytes.toString("utf8", from, to);
-    const name = [...chunk.matchAll(/--\s*name:\s*(\w+)/g)].at(-1)?.[1];
+    previousEnd = to;
+    const name = [...`${before}${chunk}`.matchAll(/--\s*name:\s*(\w+)/g)].at(-1)?.[1];
     const body = chunk
       .split("\n")
       .filter((line) => !/^\s*--/.test(line))
