@@ -16,7 +16,8 @@ const GRANT = "grant pg_read_all_stats to the read-only role";
 
 /**
  * The top `limit` statements by calls of production's database from pg_stat_statements, read-only.
- * Rows of several roles with one text are summed. `hidden`: some texts the role may not see
+ * Rows of several roles with one text are summed; the read-only role's own (mai-gate's reads, its
+ * probes, pg_dump) are not the app's and are left out. `hidden`: some texts the role may not see
  * (`<insufficient privilege>`); when nothing is visible the answer says why.
  */
 export async function readTopStatements(source: ProductionSource, limit: number): Promise<StatementsRead> {
@@ -32,6 +33,7 @@ export async function readTopStatements(source: ProductionSource, limit: number)
       const rows = await query<{ query: string | null; calls: string }>(
         `SELECT s.query, sum(s.calls)::text AS calls FROM ${quoteIdent(ext.schema)}.pg_stat_statements s
           WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND s.userid <> (SELECT oid FROM pg_roles WHERE rolname = current_user)
           GROUP BY s.query ORDER BY sum(s.calls) DESC LIMIT $1`,
         [limit * 2],
       );

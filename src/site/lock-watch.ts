@@ -57,9 +57,24 @@ async function snapshot(session: ScratchSession): Promise<Map<string, Rel>> {
   );
 }
 
-/** The `what` of a rewrite, from the statement's kind. */
-function rewriteWhat(kind: string): string {
-  if (kind === "AlterTableStmt") return "ALTER TABLE";
+const ALTER_WHAT: Record<string, string> = {
+  AT_AlterColumnType: "ALTER COLUMN … TYPE",
+  AT_AddColumn: "ADD COLUMN with a volatile default",
+  AT_SetAccessMethod: "SET ACCESS METHOD",
+  AT_SetTableSpace: "SET TABLESPACE",
+  AT_SetLogged: "SET LOGGED",
+  AT_SetUnLogged: "SET UNLOGGED",
+  AT_DropColumn: "DROP COLUMN",
+};
+
+/** The `what` of a rewrite, from the statement's parse tree. */
+function rewriteWhat(ast: Record<string, unknown>): string {
+  const kind = Object.keys(ast)[0] ?? "";
+  if (kind === "AlterTableStmt") {
+    const cmds = (ast[kind] as { cmds?: { AlterTableCmd?: { subtype?: string } }[] }).cmds ?? [];
+    const named = cmds.map((c) => ALTER_WHAT[c.AlterTableCmd?.subtype ?? ""]).filter((w): w is string => !!w);
+    return named[0] ?? "ALTER TABLE";
+  }
   if (kind === "ClusterStmt") return "CLUSTER";
   if (kind === "VacuumStmt") return "VACUUM FULL";
   return kind.replace(/Stmt$/, "").toUpperCase();
@@ -115,7 +130,7 @@ export function lockWatch(cumulative: boolean): { probe: Probe; impacts: () => S
       for (const [oid, rel] of now) {
         const was = last.get(oid);
         if (was && was.node !== rel.node)
-          add(oid, rel, "rewrite", rewriteWhat(statement.kind), "AccessExclusiveLock");
+          add(oid, rel, "rewrite", rewriteWhat(statement.ast), "AccessExclusiveLock");
       }
       const rewritten = new Set(
         impacts

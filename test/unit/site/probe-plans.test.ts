@@ -8,7 +8,8 @@ import { statementWork } from "../../../src/site/statement-work.js";
 async function file(sql: string, path = "db/migrations/004_x.sql"): Promise<PreparedFile> {
   return { path, version: 4, name: "x", sha256: "", text: sql, analysis: await analyzeSql(sql) };
 }
-const plans = async (...sql: string[]) => probePlans(await Promise.all(sql.map((s, i) => file(s, `db/migrations/00${4 + i}_x.sql`))));
+const plans = async (...sql: string[]) =>
+  probePlans(await Promise.all(sql.map((s, i) => file(s, `db/migrations/00${4 + i}_x.sql`))));
 const only = async (sql: string) => {
   const [p, ...rest] = await plans(sql);
   expect(rest).toEqual([]);
@@ -29,19 +30,31 @@ describe("probes derived from the parse tree", () => {
   });
 
   it("ADD COLUMN … NOT NULL without a default fails on any row; with a default, or nullable, there is nothing to probe", async () => {
-    expect(await only("ALTER TABLE users ADD COLUMN nick text NOT NULL;")).toMatchObject({ kind: "rows", predicate: null });
+    expect(await only("ALTER TABLE users ADD COLUMN nick text NOT NULL;")).toMatchObject({
+      kind: "rows",
+      predicate: null,
+    });
     expect(await plans("ALTER TABLE users ADD COLUMN nick text NOT NULL DEFAULT '';")).toEqual([]);
     expect(await plans("ALTER TABLE users ADD COLUMN nick text;")).toEqual([]);
   });
 
   it("SET NOT NULL on a column the branch added: with a default nothing to probe, without one every row fails", async () => {
-    expect(await plans("ALTER TABLE users ADD COLUMN a int DEFAULT 0;", "ALTER TABLE users ALTER COLUMN a SET NOT NULL;")).toEqual([]);
-    const [p] = await plans("ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ALTER COLUMN a SET NOT NULL;");
+    expect(
+      await plans(
+        "ALTER TABLE users ADD COLUMN a int DEFAULT 0;",
+        "ALTER TABLE users ALTER COLUMN a SET NOT NULL;",
+      ),
+    ).toEqual([]);
+    const [p] = await plans(
+      "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ALTER COLUMN a SET NOT NULL;",
+    );
     expect(p).toMatchObject({ kind: "rows", predicate: null, describe: "have a NULL" });
   });
 
   it("CHECK, UNIQUE, PRIMARY KEY, FOREIGN KEY and TYPE … USING each get their probe; NOT VALID gets none", async () => {
-    const check = await only("ALTER TABLE users ADD CONSTRAINT adult CHECK (age >= 18 AND lower(name) <> '');");
+    const check = await only(
+      "ALTER TABLE users ADD CONSTRAINT adult CHECK (age >= 18 AND lower(name) <> '');",
+    );
     expect(check).toMatchObject({
       kind: "rows",
       predicate: `(((t."age" >= 18) AND (pg_catalog."lower"(t."name") <> E''))) IS FALSE`,
@@ -55,17 +68,24 @@ describe("probes derived from the parse tree", () => {
       parent: { schema: "app", name: "orgs" },
       parentColumns: null,
     });
-    expect(await only("ALTER TABLE users ALTER COLUMN age TYPE integer USING nullif(age, '')::integer;")).toMatchObject({
+    expect(
+      await only("ALTER TABLE users ALTER COLUMN age TYPE integer USING nullif(age, '')::integer;"),
+    ).toMatchObject({
       kind: "cast",
       column: "age",
       type: '"pg_catalog"."int4"',
       using: `(NULLIF(t."age", E''))::"pg_catalog"."int4"`,
     });
-    expect(await only("ALTER TABLE users ALTER COLUMN email TYPE varchar(20);")).toMatchObject({ typmodLength: 20, using: null });
+    expect(await only("ALTER TABLE users ALTER COLUMN email TYPE varchar(20);")).toMatchObject({
+      typmodLength: 20,
+      using: null,
+    });
   });
 
   it("a unique index probes its keys and predicate; a non-unique or CONCURRENTLY-built plain index has none", async () => {
-    expect(await only("CREATE UNIQUE INDEX CONCURRENTLY u ON users (lower(email)) WHERE deleted_at IS NULL;")).toMatchObject({
+    expect(
+      await only("CREATE UNIQUE INDEX CONCURRENTLY u ON users (lower(email)) WHERE deleted_at IS NULL;"),
+    ).toMatchObject({
       kind: "unique",
       keys: ['pg_catalog."lower"(t."email")'],
       where: '(t."deleted_at" IS NULL)',
@@ -76,7 +96,10 @@ describe("probes derived from the parse tree", () => {
 
   it("tables the branch creates have no production rows; after a backfill of the table, later probes are not verified", async () => {
     expect(await plans("CREATE TABLE t (a int);\nALTER TABLE t ALTER COLUMN a SET NOT NULL;")).toEqual([]);
-    const [p] = await plans("UPDATE users SET name = '' WHERE name IS NULL;", "ALTER TABLE users ALTER COLUMN name SET NOT NULL;");
+    const [p] = await plans(
+      "UPDATE users SET name = '' WHERE name IS NULL;",
+      "ALTER TABLE users ALTER COLUMN name SET NOT NULL;",
+    );
     expect(p).toMatchObject({ kind: "unverified" });
     expect((p as Extract<ProbePlan, { kind: "unverified" }>).reason).toContain("UPDATE at 004_x.sql:1");
   });
@@ -98,8 +121,12 @@ describe("probes derived from the parse tree", () => {
   });
 
   it("string constants are re-quoted whatever they hold", async () => {
-    const p = await only(String.raw`ALTER TABLE users ADD CONSTRAINT c CHECK (name <> 'a''); DROP TABLE users; --\');`);
-    expect((p as { predicate: string }).predicate).toBe(String.raw`((t."name" <> E'a''); DROP TABLE users; --\\')) IS FALSE`);
+    const p = await only(
+      String.raw`ALTER TABLE users ADD CONSTRAINT c CHECK (name <> 'a''); DROP TABLE users; --\');`,
+    );
+    expect((p as { predicate: string }).predicate).toBe(
+      String.raw`((t."name" <> E'a''); DROP TABLE users; --\\')) IS FALSE`,
+    );
   });
 });
 
@@ -112,7 +139,9 @@ describe("statement work (what the lock watch looks for)", () => {
     expect(await work("ALTER TABLE users ADD FOREIGN KEY (a) REFERENCES b")).toMatchObject([
       { work: "validation", lock: "ShareRowExclusiveLock" },
     ]);
-    expect(await work("CREATE INDEX i ON users (a)")).toMatchObject([{ work: "index build", lock: "ShareLock" }]);
+    expect(await work("CREATE INDEX i ON users (a)")).toMatchObject([
+      { work: "index build", lock: "ShareLock" },
+    ]);
     expect(await work("CREATE INDEX CONCURRENTLY i ON users (a)")).toEqual([]);
     expect(await work("ALTER TABLE users ADD CONSTRAINT c CHECK (a > 0) NOT VALID")).toEqual([]);
     expect(await work("ALTER TABLE users ADD COLUMN b text")).toEqual([]);
@@ -121,9 +150,11 @@ describe("statement work (what the lock watch looks for)", () => {
 
 describe("query files", () => {
   it("sqlc parameters become $n, one number per name", () => {
-    expect(sqlcParameters("SELECT * FROM u WHERE id = @id AND org = sqlc.arg(org) AND id <> @id AND x = sqlc.narg('x')")).toBe(
-      "SELECT * FROM u WHERE id = $1 AND org = $2 AND id <> $1 AND x = $3",
-    );
+    expect(
+      sqlcParameters(
+        "SELECT * FROM u WHERE id = @id AND org = sqlc.arg(org) AND id <> @id AND x = sqlc.narg('x')",
+      ),
+    ).toBe("SELECT * FROM u WHERE id = $1 AND org = $2 AND id <> $1 AND x = $3");
   });
 
   it("splits a sqlc file into named statements; only single statements PREPARE accepts are prepared", async () => {

@@ -27,7 +27,12 @@ describe("acknowledgement markers", () => {
       "-- mai-gate: contract users.email, users.legacy_id\n--mai-gate:LOCK public.users\n-- mai-gate contract x\nSELECT 1;\n-- mai-gate: contract\n",
     );
     expect(acks).toEqual([
-      { kind: "contract", objects: ["users.email", "users.legacy_id"], line: 1, text: "-- mai-gate: contract users.email, users.legacy_id" },
+      {
+        kind: "contract",
+        objects: ["users.email", "users.legacy_id"],
+        line: 1,
+        text: "-- mai-gate: contract users.email, users.legacy_id",
+      },
       { kind: "lock", objects: ["public.users"], line: 2, text: "--mai-gate:LOCK public.users" },
     ]);
   });
@@ -54,9 +59,20 @@ describe("live-binary compatibility", () => {
   };
 
   it("a query that prepared before and fails after is red, most-called first, naming the object and the file", async () => {
-    const [f, ...rest] = liveBinaryFindings({ queries, outcome, changes: await changesOf(DROP), acks: new Map() });
+    const [f, ...rest] = liveBinaryFindings({
+      queries,
+      outcome,
+      changes: await changesOf(DROP),
+      acks: new Map(),
+    });
     expect(rest).toEqual([]);
-    expect(f).toMatchObject({ check: "live_binary", severity: "red", file: FILE, line: 1, acknowledged: null });
+    expect(f).toMatchObject({
+      check: "live_binary",
+      severity: "red",
+      file: FILE,
+      line: 1,
+      acknowledged: null,
+    });
     expect(f!.message).toBe(
       "breaks queries the live app runs (and any rollback): `SELECT email FROM users WHERE id = $1` (31,200 calls) and 1 more — column users.email, dropped by 126_drop_email.sql",
     );
@@ -71,23 +87,37 @@ describe("live-binary compatibility", () => {
     const [f] = liveBinaryFindings({ queries, outcome, changes: await changesOf(marked), acks });
     expect(f).toMatchObject({ severity: "warning", acknowledged: "-- mai-gate: contract users.email" });
     const other = new Map([[FILE, readAcks("-- mai-gate: contract users.name\n")]]);
-    expect(liveBinaryFindings({ queries, outcome, changes: await changesOf(DROP), acks: other })[0]!.severity).toBe("red");
+    expect(
+      liveBinaryFindings({ queries, outcome, changes: await changesOf(DROP), acks: other })[0]!.severity,
+    ).toBe("red");
   });
 
   it("a rename is named as one; queries already failing before are not findings", async () => {
     const rename = "ALTER TABLE users RENAME COLUMN email TO mail;\n";
     const [f] = liveBinaryFindings({ queries, outcome, changes: await changesOf(rename), acks: new Map() });
     expect(f!.message).toContain("column users.email, renamed to mail by 126_drop_email.sql");
-    const none = liveBinaryFindings({ queries, outcome: { ...outcome, broken: [] }, changes: new Map(), acks: new Map() });
+    const none = liveBinaryFindings({
+      queries,
+      outcome: { ...outcome, broken: [] },
+      changes: new Map(),
+      acks: new Map(),
+    });
     expect(none).toEqual([]);
   });
 
   it("a break the message names no object for still names the file, and only * accepts it", () => {
-    const typed = { ...outcome, broken: [{ index: 1, path: FILE, sqlstate: "42883", message: "operator does not exist: integer = text" }] };
+    const typed = {
+      ...outcome,
+      broken: [
+        { index: 1, path: FILE, sqlstate: "42883", message: "operator does not exist: integer = text" },
+      ],
+    };
     const [f] = liveBinaryFindings({ queries, outcome: typed, changes: new Map(), acks: new Map() });
     expect(f!.message).toContain("operator does not exist: integer = text, after 126_drop_email.sql");
     const star = new Map([[FILE, readAcks("-- mai-gate: contract *\n")]]);
-    expect(liveBinaryFindings({ queries, outcome: typed, changes: new Map(), acks: star })[0]!.severity).toBe("warning");
+    expect(liveBinaryFindings({ queries, outcome: typed, changes: new Map(), acks: star })[0]!.severity).toBe(
+      "warning",
+    );
   });
 });
 
@@ -121,17 +151,25 @@ describe("lock impact", () => {
       acks: new Map(),
       maxRows: 100_000,
     });
-    expect(f!.message).toContain("SHARE on users (2.1 M rows, 850 MB) for an index build (CREATE INDEX): writes to users wait");
+    expect(f!.message).toContain(
+      "SHARE on users (2.1 M rows, 850 MB) for an index build (CREATE INDEX): writes to users wait",
+    );
     expect(f!.fix).toContain("CREATE INDEX CONCURRENTLY");
   });
 
   it("is not a finding at or below max_rows, for a table production lacks or never analysed, or under a non-blocking mode", () => {
     const small = [{ table: "public.users", rows: 100_000, bytes: 1 }];
-    expect(lockFindings({ impacts: [impact()], sizes: small, acks: new Map(), maxRows: 100_000 })).toEqual([]);
+    expect(lockFindings({ impacts: [impact()], sizes: small, acks: new Map(), maxRows: 100_000 })).toEqual(
+      [],
+    );
     expect(lockFindings({ impacts: [impact()], sizes: [], acks: new Map(), maxRows: 0 })).toEqual([]);
     const unknown = [{ table: "public.users", rows: null, bytes: 8192 }];
     expect(lockFindings({ impacts: [impact()], sizes: unknown, acks: new Map(), maxRows: 0 })).toEqual([]);
-    const weak = impact({ mode: "ShareUpdateExclusiveLock", work: "validation", what: "VALIDATE CONSTRAINT" });
+    const weak = impact({
+      mode: "ShareUpdateExclusiveLock",
+      work: "validation",
+      what: "VALIDATE CONSTRAINT",
+    });
     expect(lockFindings({ impacts: [weak], sizes, acks: new Map(), maxRows: 0 })).toEqual([]);
   });
 
@@ -152,19 +190,34 @@ describe("lock impact", () => {
 
 describe("data probe findings", () => {
   const base = { path: FILE, line: 3, table: { schema: null, name: "users" } };
-  const notNull: ProbePlan = { ...base, what: "SET NOT NULL", kind: "rows", predicate: 't."name" IS NULL', describe: "have name NULL", fix: "backfill" };
+  const notNull: ProbePlan = {
+    ...base,
+    what: "SET NOT NULL",
+    kind: "rows",
+    predicate: 't."name" IS NULL',
+    describe: "have name NULL",
+    fix: "backfill",
+  };
 
   it("violations are red with the count and up to three example keys", () => {
     const [f] = dataFindings([
-      { plan: notNull, result: { status: "violations", count: 1000, keys: ["50", "100", "150"], keyColumns: ["id"] } },
+      {
+        plan: notNull,
+        result: { status: "violations", count: 1000, keys: ["50", "100", "150"], keyColumns: ["id"] },
+      },
     ]);
     expect(f).toMatchObject({ check: "data", severity: "red", file: FILE, line: 3 });
-    expect(f!.message).toBe("SET NOT NULL fails on production's data: 1,000 users have name NULL (e.g. id 50, 100, 150)");
+    expect(f!.message).toBe(
+      "SET NOT NULL fails on production's data: 1,000 users have name NULL (e.g. id 50, 100, 150)",
+    );
   });
 
   it("a probe that timed out is not verified, neither green nor red; clean and absent are no findings", () => {
     const findings = dataFindings([
-      { plan: notNull, result: { status: "not_verified", reason: "the probe timed out after 1 ms (prod.probe_timeout_ms)" } },
+      {
+        plan: notNull,
+        result: { status: "not_verified", reason: "the probe timed out after 1 ms (prod.probe_timeout_ms)" },
+      },
       { plan: notNull, result: { status: "clean" } },
       { plan: notNull, result: { status: "absent" } },
     ]);
@@ -174,11 +227,24 @@ describe("data probe findings", () => {
   });
 
   it("a failed conversion says its SQLSTATE by name, never the value; a composite key is shown whole", () => {
-    const cast: ProbePlan = { ...base, what: "ALTER COLUMN … TYPE", kind: "cast", column: "age", type: '"pg_catalog"."int4"', using: null, typmodLength: null };
+    const cast: ProbePlan = {
+      ...base,
+      what: "ALTER COLUMN … TYPE",
+      kind: "cast",
+      column: "age",
+      type: '"pg_catalog"."int4"',
+      using: null,
+      typmodLength: null,
+    };
     const [f] = dataFindings([{ plan: cast, result: { status: "cast_fails", sqlstate: "22P02" } }]);
-    expect(f!.message).toBe("ALTER COLUMN … TYPE fails on production's data: converting users.age fails on at least one row ([22P02] invalid text representation)");
+    expect(f!.message).toBe(
+      "ALTER COLUMN … TYPE fails on production's data: converting users.age fails on at least one row ([22P02] invalid text representation)",
+    );
     const [g] = dataFindings([
-      { plan: notNull, result: { status: "violations", count: 2, keys: ["(1,2)", "(1,3)"], keyColumns: ["a", "b"] } },
+      {
+        plan: notNull,
+        result: { status: "violations", count: 2, keys: ["(1,2)", "(1,3)"], keyColumns: ["a", "b"] },
+      },
     ]);
     expect(g!.message).toContain("(e.g. (a, b) (1,2), (1,3))");
   });
