@@ -4,6 +4,7 @@ import { benchDryRun } from "./dryrun.js";
 import { benchGate } from "./gate.js";
 import { benchPgliteSnapshot } from "./pglite-snapshot.js";
 import { benchReserve } from "./reserve.js";
+import { benchSite } from "./site.js";
 import { benchState } from "./state.js";
 import { benchSuite } from "./suite.js";
 
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   deploy: benchDeploy,
   state: benchState,
   "pglite-snapshot": benchPgliteSnapshot,
+  site: benchSite,
 };
 
 const only = process.argv.slice(2);

@@ -36,8 +36,13 @@ export const siteSchema = z
     findings: z.array(siteFindingSchema),
     notes: z.array(z.string()).describe("what was checked, and what could not be"),
     queries: z.object({
-      sources: z.record(z.string(), z.number()).describe("queries prepared, by source"),
-      prepared: z.number(),
+      sources: z.record(z.string(), z.number()).describe("the live app's queries collected, by source"),
+      collected: z.number(),
+      prepared: z
+        .number()
+        .describe(
+          "those that name what your files change: prepared before and after (the others cannot break)",
+        ),
       failing_before: z.number().describe("queries that already failed before your files (ignored)"),
     }),
   })
@@ -62,6 +67,7 @@ export function siteOutput(r: SiteReport): z.infer<typeof siteSchema> {
     notes: r.notes,
     queries: {
       sources: r.queries.sources,
+      collected: r.queries.collected,
       prepared: r.queries.prepared,
       failing_before: r.queries.failingBefore,
     },
@@ -86,9 +92,9 @@ export function siteFindingText(f: SiteFinding): string {
 export function siteText(r: SiteReport): string[] {
   const lines: string[] = [];
   const counts = Object.entries(r.queries.sources).map(([source, n]) => `${n} from ${source}`);
-  if (r.queries.prepared > 0)
+  if (r.queries.collected > 0)
     lines.push(
-      `Site safety: ${r.queries.prepared} live queries prepared before and after (${counts.join(", ")}; ${r.queries.failingBefore} already failed before and are ignored).`,
+      `Site safety: ${r.queries.collected} live queries collected (${counts.join(", ")}); the ${r.queries.prepared} that name what your files change were prepared before and after (${r.queries.failingBefore} already failed before and are ignored).`,
     );
   for (const f of r.findings) lines.push(siteFindingText(f));
   for (const note of r.notes) lines.push(`Note: ${note}`);

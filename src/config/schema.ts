@@ -242,10 +242,16 @@ export const prodSchema = z
   .strict()
   .default(PROD_DEFAULTS);
 
-const DRY_RUN_DEFAULTS = { queries: [], lock: { max_rows: 100_000 }, other_branches: 5 };
+const DRY_RUN_DEFAULTS = { site_safety: true, queries: [], lock: { max_rows: 100_000 }, other_branches: 5 };
 
 export const dryRunSchema = z
   .object({
+    site_safety: z
+      .boolean()
+      .default(true)
+      .describe(
+        "check that the site stays up, beyond the files applying: live queries prepared before and after, data probes (prod.probe), lock impact, other open branches",
+      ),
     queries: z
       .array(z.string().min(1).max(500))
       .max(50)

@@ -77,17 +77,17 @@ export async function rehearse(
     assumeInTransaction: state.config.migrations.transaction === "per-file",
   });
   const prepared = await prepare(files);
-  site.probeData(prepared.flatMap((p) => (p.ok ? [p.file] : [])));
+  const ran = prepared.flatMap((p) => (p.ok ? [p.file] : []));
+  site.probeData(ran);
   const smoke = smokeProbe(state.config.smoke_sql ?? []);
   const smoking = (state.config.smoke_sql?.length ?? 0) > 0;
-  const probe = probes(smoking ? smoke.probe : undefined, await site.probe());
+  const probe = probes(smoking ? smoke.probe : undefined, await site.probe(ran));
   const [result, lint] = await Promise.all([
     execute(engine, baseline, prepared, state, explain, probe, signal),
     linting,
   ]);
-  const ran = prepared.flatMap((p) => (p.ok ? [p.file] : []));
   const siteReport = await site.finish(ran, result.mode !== "none");
-  if (result.template && result.runs.every((r) => r.status === "applied")) {
+  if (site.enabled && result.template && result.runs.every((r) => r.status === "applied")) {
     const others = await rehearseOthers(ws, state, engine, result.template, ran, signal);
     siteReport.findings.push(...others.findings);
     siteReport.notes.push(...others.notes);

@@ -1,11 +1,13 @@
 import type { Deps } from "../deps.js";
 import { readTopStatements } from "../prod/statements.js";
 import type { RepoState } from "../repo/state.js";
-import { preparable, QUERIES_MAX, readQueryFiles } from "./query-files.js";
+import { QUERIES_MAX, queryNames, readQueryFiles } from "./query-files.js";
 import type { AppQuery } from "./types.js";
 
 export interface CollectedQueries {
   queries: AppQuery[];
+  /** The names each query spells (same order as `queries`). */
+  names: Set<string>[];
   /** Queries per source (`pg_stat_statements`, `query files`, `smoke_sql`). */
   sources: Record<string, number>;
   notes: string[];
@@ -35,6 +37,7 @@ export async function collectQueries(
   const sources: Record<string, number> = {};
   const seen = new Set<string>();
   const queries: AppQuery[] = [];
+  const names: Set<string>[] = [];
   for (const [source, list] of [
     ["pg_stat_statements", recorded],
     ["query files", files.queries],
@@ -43,13 +46,16 @@ export async function collectQueries(
     for (const q of list) {
       const text = q.text.trim().replace(/;\s*$/, "");
       const key = text.replace(/\s+/g, " ");
-      if (seen.has(key) || queries.length >= QUERIES_MAX || !(await preparable(text))) continue;
+      if (seen.has(key) || queries.length >= QUERIES_MAX) continue;
+      const spelt = await queryNames(text);
+      if (!spelt) continue;
       seen.add(key);
       queries.push({ ...q, text });
+      names.push(spelt);
       sources[source] = (sources[source] ?? 0) + 1;
     }
   }
-  return { queries, sources, notes };
+  return { queries, names, sources, notes };
 }
 
 async function fromProduction(ws: QueryDeps, state: RepoState, notes: string[]): Promise<AppQuery[]> {

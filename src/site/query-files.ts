@@ -2,6 +2,7 @@ import { loadModule, parseSync } from "libpg-query";
 import picomatch from "picomatch";
 import type { Deps } from "../deps.js";
 import { GitError } from "../errors.js";
+import { namesIn } from "./names.js";
 import type { AppQuery } from "./types.js";
 
 /** Bounds on `dry_run.queries`: files matched, bytes a file, statements in all. */
@@ -12,24 +13,32 @@ export const QUERIES_MAX = 5000;
 /** Statement kinds PREPARE accepts: the ones an app's binary sends. */
 const PREPARABLE = new Set(["SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"]);
 
-const parsed = new Map<string, boolean>();
+const parsed = new Map<string, Set<string> | null>();
 
-/** Whether `text` is one statement PREPARE accepts (parsed once per text). */
-export async function preparable(text: string): Promise<boolean> {
-  let ok = parsed.get(text);
-  if (ok === undefined) {
+/**
+ * The names a query spells when it is one statement PREPARE accepts, else null (parsed once per text).
+ */
+export async function queryNames(text: string): Promise<Set<string> | null> {
+  let names = parsed.get(text);
+  if (names === undefined) {
     await loadModule();
     try {
       const stmts = parseSync(text).stmts ?? [];
-      const kind = stmts.length === 1 ? Object.keys(stmts[0]?.stmt ?? {})[0] : undefined;
-      ok = kind !== undefined && PREPARABLE.has(kind);
+      const stmt = stmts.length === 1 ? stmts[0]?.stmt : undefined;
+      const kind = stmt ? Object.keys(stmt)[0] : undefined;
+      names = kind !== undefined && PREPARABLE.has(kind) ? namesIn(stmt) : null;
     } catch {
-      ok = false;
+      names = null;
     }
     if (parsed.size > 20_000) parsed.clear();
-    parsed.set(text, ok);
+    parsed.set(text, names);
   }
-  return ok;
+  return names;
+}
+
+/** Whether `text` is one statement PREPARE accepts. */
+export async function preparable(text: string): Promise<boolean> {
+  return (await queryNames(text)) !== null;
 }
 
 /**

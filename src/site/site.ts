@@ -9,12 +9,13 @@ import { dataFindings } from "./data-findings.js";
 import { liveBinaryFindings } from "./live-binary.js";
 import { lockFindings } from "./lock-impact.js";
 import { lockWatch } from "./lock-watch.js";
+import { branchScope, inScope } from "./names.js";
 import { prepareProbe } from "./prepare.js";
 import { probePlans } from "./probe-plans.js";
 import { runProbe } from "./probe-run.js";
 import { type CollectedQueries, collectQueries, type QueryDeps } from "./queries.js";
 import { BLOCKING } from "./statement-work.js";
-import { emptySiteReport, type SiteFinding, type SiteReport } from "./types.js";
+import { type AppQuery, emptySiteReport, type SiteFinding, type SiteReport } from "./types.js";
 
 /** What site safety uses of `Deps`. */
 export type SiteDeps = QueryDeps & Pick<Deps, "probeSource">;
@@ -30,7 +31,12 @@ export const MAX_PROBES = 50;
  */
 export class SiteRehearsal {
   private readonly queries: Promise<CollectedQueries>;
+  /** `dry_run.site_safety`: off, the rehearsal is what it was before site safety. */
+  readonly enabled: boolean;
   private prepare: ReturnType<typeof prepareProbe> | null = null;
+  private prefetched: Promise<{ asked: Set<string>; sizes: TableSize[] } | null> = Promise.resolve(null);
+  /** The collected queries that name what the branch changes: the ones prepared. */
+  private relevant: AppQuery[] = [];
   private locks: ReturnType<typeof lockWatch> | null = null;
   private data: Promise<{ findings: SiteFinding[]; notes: string[] }> = Promise.resolve({
     findings: [],
@@ -42,9 +48,14 @@ export class SiteRehearsal {
     private readonly state: RepoState,
     commit: string,
   ) {
+    this.enabled = state.config.dry_run.site_safety;
+    const none: CollectedQueries = { queries: [], names: [], sources: {}, notes: [] };
+    if (!this.enabled) {
+      this.queries = Promise.resolve(none);
+      return;
+    }
     this.queries = collectQueries(ws, state, commit).catch((err: unknown) => ({
-      queries: [],
-      sources: {},
+      ...none,
       notes: [`the live app's queries could not be collected: ${errorMessage(err)}`],
     }));
     // Surfaced in `finish`; an unobserved rejection must not crash the process meanwhile.
@@ -56,7 +67,7 @@ export class SiteRehearsal {
    * asked of production, read-only, while the clone rehearses.
    */
   probeData(files: PreparedFile[]): void {
-    const source = this.ws.probeSource(this.state.view.loaded);
+    const source = this.enabled ? this.ws.probeSource(this.state.view.loaded) : null;
     if (!source) return;
     const timeoutMs = this.state.config.prod.probe_timeout_ms;
     this.data = (async () => {
@@ -77,10 +88,17 @@ export class SiteRehearsal {
     }));
   }
 
-  /** The clone-side probe: prepared queries and the lock watch. */
-  async probe(): Promise<Probe | undefined> {
-    const { queries } = await this.queries;
-    this.prepare = queries.length > 0 ? prepareProbe(queries.map((q) => q.text)) : null;
+  /**
+   * The clone-side probe for `files`: the live queries that name what they change, prepared before and
+   * after each file (see names.ts), and the lock watch.
+   */
+  async probe(files: PreparedFile[]): Promise<Probe | undefined> {
+    if (!this.enabled) return undefined;
+    const { queries, names } = await this.queries;
+    this.prefetch(files);
+    const scope = branchScope(files);
+    this.relevant = queries.filter((_, i) => inScope(names[i]!, scope));
+    this.prepare = this.relevant.length > 0 ? prepareProbe(this.relevant.map((q) => q.text)) : null;
     this.locks = lockWatch(this.state.config.migrations.transaction === "all");
     return probes(this.prepare?.probe, this.locks.probe);
   }
@@ -95,17 +113,15 @@ export class SiteRehearsal {
     report.findings.push(...data.findings);
     report.notes.push(...data.notes);
     const acks = new Map<string, Ack[]>(files.map((f) => [f.path, readAcks(f.text)]));
+    report.queries = { ...report.queries, sources: collected.sources, collected: collected.queries.length };
     if (this.prepare) {
       const outcome = this.prepare.outcome();
       if (outcome.error)
         report.notes.push(`the live app's queries could not be prepared on the clone: ${outcome.error}`);
-      report.queries = {
-        sources: collected.sources,
-        prepared: collected.queries.length,
-        failingBefore: outcome.failingBefore.length,
-      };
+      report.queries.prepared = this.relevant.length;
+      report.queries.failingBefore = outcome.failingBefore.length;
       const changes = await branchChanges(files);
-      report.findings.push(...liveBinaryFindings({ queries: collected.queries, outcome, changes, acks }));
+      report.findings.push(...liveBinaryFindings({ queries: this.relevant, outcome, changes, acks }));
     }
     const impacts = (this.locks?.impacts() ?? []).filter((i) => BLOCKING.has(i.mode));
     if (impacts.length > 0) {
@@ -116,22 +132,53 @@ export class SiteRehearsal {
     return report;
   }
 
+  /**
+   * Production's sizes of `tables`. The tables the branch's statements name were asked for while the
+   * clone rehearsed (`prefetch`); only a table the clone found and they did not name costs a read now.
+   */
   private async sizes(tables: string[], notes: string[]): Promise<TableSize[]> {
-    const source =
-      this.state.production.status === "not_configured" ? null : this.ws.production(this.state.view.loaded);
+    const early = (await this.prefetched) ?? { asked: new Set<string>(), sizes: [] };
+    const missing = tables.filter((t) => !early.asked.has(t));
+    if (missing.length === 0) return early.sizes;
+    const source = this.productionSource();
     if (!source) {
       notes.push("production is not configured: lock impact could not be weighed by its table sizes");
-      return [];
+      return early.sizes;
     }
     try {
-      return await readTableSizes(source, tables);
+      return [...early.sizes, ...(await readTableSizes(source, missing))];
     } catch (err) {
       notes.push(
         `production's table sizes could not be read, so lock impact is not verified: ${errorMessage(err)}`,
       );
-      return [];
+      return early.sizes;
     }
   }
+
+  private productionSource() {
+    return this.state.production.status === "not_configured"
+      ? null
+      : this.ws.production(this.state.view.loaded);
+  }
+
+  /** Starts reading the sizes of the tables the branch's statements name, beside the rehearsal. */
+  private prefetch(files: PreparedFile[]): void {
+    const source = this.productionSource();
+    const tables = [
+      ...new Set(files.flatMap((f) => f.analysis.statements.flatMap((st) => namedTables(st.ast)))),
+    ];
+    if (!source || tables.length === 0) return;
+    this.prefetched = readTableSizes(source, tables)
+      .then((sizes) => ({ asked: new Set(tables), sizes }))
+      .catch(() => null);
+  }
+}
+
+/** `schema.table` of the relation a statement works on (`public` when unqualified). */
+function namedTables(ast: Record<string, unknown>): string[] {
+  const body = Object.values(ast)[0] as { relation?: { schemaname?: string; relname?: string } } | undefined;
+  const r = body?.relation;
+  return r?.relname ? [`${r.schemaname ?? "public"}.${r.relname}`] : [];
 }
 
 async function branchChanges(files: PreparedFile[]): Promise<Map<string, SchemaChange[]>> {

@@ -41,14 +41,17 @@ export interface SiteReport {
   findings: SiteFinding[];
   /** What was checked and what could not be, each said once. */
   notes: string[];
-  /** Live-binary compatibility: how many queries per source, and how many already failed before. */
-  queries: { sources: Record<string, number>; prepared: number; failingBefore: number };
+  /**
+   * Live-binary compatibility: queries collected per source; how many name what the branch changes
+   * (those were prepared before and after), and how many of those already failed before.
+   */
+  queries: { sources: Record<string, number>; collected: number; prepared: number; failingBefore: number };
 }
 
 export const emptySiteReport = (): SiteReport => ({
   findings: [],
   notes: [],
-  queries: { sources: {}, prepared: 0, failingBefore: 0 },
+  queries: { sources: {}, collected: 0, prepared: 0, failingBefore: 0 },
 });
 
 /** Whether any finding makes the dry run red. */

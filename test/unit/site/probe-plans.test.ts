@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { PreparedFile } from "../../../src/dryrun/apply.js";
 import { analyzeSql } from "../../../src/dryrun/sql.js";
+import { branchScope, inScope } from "../../../src/site/names.js";
 import { type ProbePlan, probePlans } from "../../../src/site/probe-plans.js";
-import { preparable, queriesOfFile, sqlcParameters } from "../../../src/site/query-files.js";
+import { preparable, queriesOfFile, queryNames, sqlcParameters } from "../../../src/site/query-files.js";
 import { statementWork } from "../../../src/site/statement-work.js";
 
 async function file(sql: string, path = "db/migrations/004_x.sql"): Promise<PreparedFile> {
@@ -170,5 +171,36 @@ describe("query files", () => {
     expect(await preparable("BEGIN")).toBe(false);
     expect(await preparable("SELECT 1; DROP TABLE users")).toBe(false);
     expect(await preparable("CREATE TABLE x (a int)")).toBe(false);
+  });
+});
+
+describe("which live queries a branch can break (names.ts)", () => {
+  const scope = async (...sql: string[]) => branchScope(await Promise.all(sql.map((s) => file(s))));
+  const names = async (q: string) => (await queryNames(q))!;
+
+  it("a query is in scope when it spells a table, type or function the branch's DDL names; not for columns alone", async () => {
+    const s = await scope(
+      "ALTER TABLE users DROP COLUMN email;\nALTER TABLE users ADD CONSTRAINT c CHECK (length(name) > 0);",
+    );
+    expect(inScope(await names("SELECT email FROM users WHERE id = $1"), s)).toBe(true);
+    expect(inScope(await names("SELECT email, name FROM accounts WHERE length(name) > $1"), s)).toBe(false);
+    const t = await scope("DROP TYPE mood;");
+    expect(inScope(await names("SELECT $1::mood"), t)).toBe(true);
+    expect(inScope(await names("SELECT $1::text"), await scope("ALTER TABLE users ADD COLUMN b text;"))).toBe(
+      false,
+    );
+  });
+
+  it("row changes, SET lock_timeout and transaction control name nothing; CASCADE, DO, SET search_path and schema renames reach everything", async () => {
+    const rows = await scope("SET lock_timeout = '5s';\nBEGIN;\nUPDATE users SET name = '';\nCOMMIT;");
+    expect(inScope(await names("SELECT name FROM users"), rows)).toBe(false);
+    for (const sql of [
+      "ALTER TABLE users DROP COLUMN email CASCADE;",
+      "DO $$ BEGIN PERFORM 1; END $$;",
+      "SET search_path = app;",
+      "ALTER SCHEMA app RENAME TO old_app;",
+      "DROP TABLE users CASCADE;",
+    ])
+      expect(await scope(sql), sql).toBe("all");
   });
 });
