@@ -3,6 +3,7 @@ import { execa } from "execa";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCheck } from "../../src/ci/check.js";
+import { doctor } from "../../src/deploy/doctor.js";
 import type { Connected } from "../helpers/mcp.js";
 import { structured, textOf } from "../helpers/mcp.js";
 import { createSiteApp, SITE_DIR, startSiteProduction, WORKLOAD_CALLS } from "../helpers/site-prod.js";
@@ -183,6 +184,22 @@ describe("live-binary compatibility: the queries production runs, prepared befor
     expect(r.passed).toBe(true);
     expect(r.site.findings.filter((x) => x.check !== "other_branch")).toEqual([]);
     expect(r.site.queries.prepared).toBeGreaterThanOrEqual(4);
+  });
+
+  it("mai-gate doctor says whether pg_stat_statements shows the app's statements to the read-only role", async () => {
+    const plain = await createSiteApp(prod, { prodRole: "ro_plain" });
+    try {
+      const check = async (c: Connected) =>
+        (await doctor(c.workspace)).find((x) => x.check === "pg_stat_statements")!;
+      const good = await check(await app.session("mai/doc/good"));
+      expect(good).toMatchObject({ ok: true });
+      const bad = await check(await plain.session("mai/doc/plain"));
+      expect(bad.ok).toBe(false);
+      expect(bad.detail).toContain("pg_read_all_stats");
+      expect(bad.fix).toContain("GRANT pg_read_all_stats");
+    } finally {
+      await plain.cleanup();
+    }
   });
 
   it("without pg_read_all_stats: said once, and the query files and smoke_sql are still prepared", async () => {

@@ -92,6 +92,12 @@ describe("live-binary compatibility", () => {
     ).toBe("red");
   });
 
+  it("a marker accepts only for its own file: the same marker in another file of the branch does not", async () => {
+    const acks = new Map([["db/migrations/127_other.sql", readAcks("-- mai-gate: contract users.email\n")]]);
+    const [f] = liveBinaryFindings({ queries, outcome, changes: await changesOf(DROP), acks });
+    expect(f).toMatchObject({ severity: "red", acknowledged: null });
+  });
+
   it("a rename is named as one; queries already failing before are not findings", async () => {
     const rename = "ALTER TABLE users RENAME COLUMN email TO mail;\n";
     const [f] = liveBinaryFindings({ queries, outcome, changes: await changesOf(rename), acks: new Map() });
