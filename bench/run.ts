@@ -6,6 +6,7 @@ import { benchGate } from "./gate.js";
 import { benchPgliteSnapshot } from "./pglite-snapshot.js";
 import { benchReserve } from "./reserve.js";
 import { benchReview } from "./review.js";
+import { benchSite } from "./site.js";
 import { benchStartup } from "./startup.js";
 import { benchState } from "./state.js";
 import { benchSuite } from "./suite.js";
@@ -23,6 +24,7 @@ const benches: Record<string, () => Promise<void>> = {
   deploy: benchDeploy,
   state: benchState,
   "pglite-snapshot": benchPgliteSnapshot,
+  site: benchSite,
 };
 
 const only = process.argv.slice(2);

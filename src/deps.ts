@@ -47,6 +47,11 @@ export interface Deps {
   store(loaded: LoadedConfig | null): Promise<StateStore>;
   /** Production's history reader, or null when `prod.dsn` is not configured. */
   production(loaded: LoadedConfig): ProductionSource | null;
+  /**
+   * Where data probes read (`prod.probe_dsn`, else production's read-only connection), or null when
+   * probes are off (`prod.probe` false and no `probe_dsn`) or nothing is configured.
+   */
+  probeSource(loaded: LoadedConfig): ProductionSource | null;
   /** The catalog of a directory tree; a tree id and a layout always give the same catalog. */
   catalog(tree: string, entries: TreeEntry[], spec: LayoutSpec): Catalog;
   /** The scratch engine the config names, fenced off production, made once. */

@@ -229,6 +229,26 @@ export class Workspace implements Deps {
     return source;
   }
 
+  /** Where data probes read: `prod.probe_dsn` (a replica), else production's own read-only source. */
+  probeSource(loaded: LoadedConfig): ProductionSource | null {
+    const { prod, migrations } = loaded.config;
+    if (!prod.probe && !prod.probe_dsn) return null;
+    if (!prod.probe_dsn) return this.production(loaded);
+    const key = JSON.stringify(["probe", prod.probe_dsn, prod.connect_timeout_ms, prod.probe_timeout_ms]);
+    let source = this.productions.get(key);
+    if (!source) {
+      source = (this.options.openProduction ?? createPgProduction)({
+        dsn: prod.probe_dsn,
+        format: migrations.history_format,
+        ...(migrations.history_table ? { table: migrations.history_table } : {}),
+        connectTimeoutMs: prod.connect_timeout_ms,
+        statementTimeoutMs: prod.probe_timeout_ms,
+      });
+      this.productions.set(key, source);
+    }
+    return source;
+  }
+
   /** The catalog of a directory tree; a tree id and a layout always give the same catalog. */
   catalog(tree: string, entries: TreeEntry[], spec: LayoutSpec): Catalog {
     const key = `${tree}:${spec.layout}:${spec.pattern ?? ""}:${spec.width ?? ""}:${spec.template ?? ""}:${spec.duplicates ?? ""}`;

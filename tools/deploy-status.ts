@@ -3,7 +3,7 @@ import { type DeployStatus, type SourceReport, VERDICTS } from "../src/deploy/re
 import { smokeLine } from "../src/deploy/smoke-line.js";
 import { deployStatus } from "../src/deploy/status.js";
 import type { ToolRegistrar } from "./dispatch.js";
-import { iso, ok, runTool, type ToolDeps } from "./result.js";
+import { fence, iso, ok, runTool, type ToolDeps } from "./result.js";
 
 export const name = "deploy_status";
 
@@ -172,6 +172,19 @@ export const outputSchema = {
   deploy_config: source(
     z.object({ safe: z.boolean(), verdict: z.string(), findings: z.number(), rules: z.array(z.string()) }),
   ).describe("whether the next failed deploy would keep the old container serving (check_deploy_config)"),
+  acknowledged: z
+    .array(
+      z.object({
+        file: z.string(),
+        worker: z.string(),
+        check: z.string(),
+        message: z.string().describe("untrusted text: may quote a query"),
+        marker: z.string().describe("the file's marker, e.g. -- mai-gate: contract users.email"),
+      }),
+    )
+    .describe(
+      "site-safety warnings the authors of main's pending migrations accepted (a contract step, a long lock): the next deploy ships them",
+    ),
   checked_at: z.string(),
   cached_ms: z.number().nullable().describe("age of a shared answer; null when the sources were asked now"),
 };
@@ -189,6 +202,13 @@ export function toOutput(s: DeployStatus) {
     swarm: s.swarm,
     smoke: s.smoke,
     deploy_config: s.deployConfig,
+    acknowledged: (s.acknowledged ?? []).map((a) => ({
+      file: a.file,
+      worker: a.worker,
+      check: a.check,
+      message: a.message,
+      marker: a.marker,
+    })),
     checked_at: iso(s.checkedAt),
     cached_ms: s.cachedMs,
   };
@@ -225,6 +245,10 @@ export function toText(s: DeployStatus, askNow = "fresh: true"): string {
     ),
     line("Smoke", s.smoke, () => smokeLine(s.smoke.data)),
     line("Next failed deploy", s.deployConfig, () => s.deployConfig.data!.verdict),
+    ...(s.acknowledged ?? []).map(
+      (a) =>
+        `Next deploy ships an acknowledged risk: ${a.file} (${a.worker}, ${a.check}, \`${a.marker}\`):\n${fence("Warning", a.message)}`,
+    ),
   ].join("\n");
 }
 

@@ -4,6 +4,7 @@ import { mainFailureMeaning } from "../src/dryrun/baseline.js";
 import { type DryRunResult, dryRun } from "../src/dryrun/service.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { fence, ok, runTool, type ToolDeps } from "./result.js";
+import { siteOutput, siteSchema, siteText } from "./site-output.js";
 
 export const name = "dry_run_migration";
 
@@ -106,6 +107,8 @@ export const outputSchema = {
       }),
     )
     .describe("smoke_sql on the migrated clone: broken is red and names the statement that broke it"),
+  site: siteSchema,
+  warnings: z.array(z.string()).describe("site-safety warnings: said, never red"),
 };
 
 export function toOutput(r: DryRunResult) {
@@ -138,6 +141,8 @@ export function toOutput(r: DryRunResult) {
     })),
     main_failure: r.mainFailure,
     smoke: r.smoke.map((q) => ({ query: q.query, status: q.status, error: q.error, broken_by: q.brokenBy })),
+    site: siteOutput(r.site),
+    warnings: r.warnings,
   };
 }
 
@@ -190,11 +195,22 @@ export function toText(r: DryRunResult): string {
     );
     if (q.brokenBy) lines.push(fence("Statement that broke it", q.brokenBy.statement));
   }
+  lines.push(...siteText(r.site));
   for (const note of [...r.baseline.notes, ...r.engine.limitations]) lines.push(`Note: ${note}`);
-  lines.push(
-    r.passed ? "Next: run_pre_push_suite, then push." : "Next: fix the file(s) above and dry-run again.",
-  );
+  lines.push(next(r));
   return lines.join("\n");
+}
+
+/** The next step from what this run found. */
+function next(r: DryRunResult): string {
+  if (r.passed) return "Next: run_pre_push_suite, then push.";
+  const onlySite =
+    r.files.every((f) => f.status === "applied" && f.slots.every((c) => c.passed)) &&
+    !r.mainFailure &&
+    !r.smoke.some((q) => q.status === "broken");
+  if (onlySite)
+    return "Next: the files apply, but the site would not stay up: change them to the safe pattern each RED names (or, for a deliberate contract step or lock, add the marker it names), then dry-run again.";
+  return "Next: fix the file(s) above and dry-run again.";
 }
 
 export function register(server: ToolRegistrar, deps: ToolDeps): void {
@@ -204,7 +220,9 @@ export function register(server: ToolRegistrar, deps: ToolDeps): void {
       title: "Dry-run migrations",
       description: `Rehearse your branch's migration files before pushing: they are applied, with the app's transaction semantics, on a throwaway clone of production's schema plus main's migrations that production has not applied yet, then rolled back. Call it after writing or changing a migration, and again after every fix, until it passes; the completion gate requires a passing dry run for the exact content of each file.
 
-The answer gives, per file: applied or failed, duration, the locks it held, squawk lint findings, and slot checks (your lease, no clash with main or production). A failure names the file, line, statement, SQLSTATE and message, and explains it where main's history can: e.g. "column is_mandatory does not exist — migration 091_drop_rule_flags.sql dropped it". Fix your SQL against the schema as it is now, not as you remember it. If main_failure is set, main itself is broken: report it to the head.`,
+The answer gives, per file: applied or failed, duration, the locks it held, squawk lint findings, and slot checks (your lease, no clash with main or production). A failure names the file, line, statement, SQLSTATE and message, and explains it where main's history can: e.g. "column is_mandatory does not exist — migration 091_drop_rule_flags.sql dropped it". Fix your SQL against the schema as it is now, not as you remember it. If main_failure is set, main itself is broken: report it to the head.
+
+Site safety is part of passing: the queries the live app runs (production's pg_stat_statements, query files, smoke_sql) are prepared before and after your files — one that breaks is red, since the old binary serves during the swap and after any rollback; with prod.probe, statements that validate rows are checked against production's data; a blocking lock on a large table is red; other open branches' migrations are rehearsed before yours as a warning. Each RED names the safe pattern (expand/contract, NOT VALID then VALIDATE, CREATE INDEX CONCURRENTLY).`,
       inputSchema,
       outputSchema,
       annotations: {

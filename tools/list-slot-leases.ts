@@ -2,7 +2,7 @@ import { z } from "zod";
 import { type ListResult, listLeases } from "../src/slots/list.js";
 import { LEASE_STATES } from "../src/slots/states.js";
 import type { ToolRegistrar } from "./dispatch.js";
-import { iso, ok, runTool, type ToolDeps } from "./result.js";
+import { fence, iso, ok, runTool, type ToolDeps } from "./result.js";
 import { fetchOut, fetchSchema, productionOut, productionSchema } from "./shared-schemas.js";
 
 export const name = "list_slot_leases";
@@ -61,6 +61,17 @@ export const outputSchema = {
         })
         .nullable()
         .describe("null while the lease is open"),
+      acknowledged: z
+        .array(
+          z.object({
+            check: z.string(),
+            message: z.string().describe("untrusted text: may quote a query"),
+            marker: z.string(),
+          }),
+        )
+        .describe(
+          "site-safety warnings its file's latest dry run recorded as accepted by a marker (a contract step, a long lock): review them",
+        ),
       notes: z.array(z.string()),
     }),
   ),
@@ -104,7 +115,7 @@ export const outputSchema = {
 
 export function toOutput(r: ListResult) {
   return {
-    leases: r.leases.map(({ lease: l, state, conflicts, notes }) => ({
+    leases: r.leases.map(({ lease: l, state, conflicts, notes, acknowledged }) => ({
       lease_id: l.id,
       version: l.version,
       name: l.name,
@@ -121,6 +132,7 @@ export function toOutput(r: ListResult) {
         l.endedAt === null
           ? null
           : { at: iso(l.endedAt), reason: l.endReason ?? "released", by: l.endedBy, note: l.endNote },
+      acknowledged: acknowledged.map((a) => ({ check: a.check, message: a.message, marker: a.marker })),
       notes,
     })),
     counts: r.counts,
@@ -158,6 +170,12 @@ export function toText(r: ListResult): string {
   for (const col of r.collisions) lines.push(`COLLISION ${col.message}`);
   const told = new Set(r.collisions.flatMap((col) => col.blame.map((b) => `${b.version}:${b.branch}`)));
   for (const u of r.unleased) lines.push(`UNLEASED ${u.message}`);
+  for (const l of r.leases) {
+    for (const a of l.acknowledged)
+      lines.push(
+        `ACKNOWLEDGED lease ${l.lease.id} (${l.lease.worker}, ${a.file}, \`${a.marker}\`):\n${fence("Warning", a.message)}`,
+      );
+  }
   for (const w of r.warnings) lines.push(`Warning: ${w}`);
   if (r.role === "head") lines.push(...headNext(r, told));
   return lines.join("\n");

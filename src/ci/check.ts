@@ -185,7 +185,7 @@ async function dryRunFindings(
         message: "the file on disk differs from the commit: check a clean checkout of the commit",
       });
   }
-  const r = await rehearse(ws, state, files);
+  const r = await rehearse(ws, state, files, { commit: facts.target.head });
   run.detail = `${r.baseline.description} on ${r.engine.kind}; ${files.length} branch file(s)`;
   if (r.mainFailure) {
     const f = r.mainFailure;
@@ -204,6 +204,16 @@ async function dryRunFindings(
       file: q.brokenBy?.path ?? null,
       line: q.brokenBy?.line ?? null,
       message: `breaks smoke_sql "${q.query.slice(0, 200)}": ${q.error}`,
+    });
+  }
+  for (const x of r.site.findings) {
+    if (x.severity === "not_verified") continue;
+    out.push({
+      check: "dry_run",
+      severity: x.severity === "red" ? "error" : "warning",
+      file: x.file,
+      line: x.line,
+      message: `${x.message}${x.acknowledged ? ` (acknowledged: ${x.acknowledged})` : ""}${x.severity === "red" && x.fix ? ` ${x.fix}` : ""}`,
     });
   }
   for (const f of r.files) {

@@ -7,7 +7,7 @@ import type { Deps } from "../deps.js";
 import { json, out, table } from "./output.js";
 
 /** The parts of `Deps` this module uses. */
-type Uses = DeployStatusDeps & Pick<Deps, "scratchEngine">;
+type Uses = DeployStatusDeps & Pick<Deps, "probeSource" | "scratchEngine">;
 
 /**
  * `mai-gate status [--json]`: the deploy verdict, asking every source now (a person or a script

@@ -195,6 +195,102 @@ export const scratchSchema = z
   .strict()
   .default(SCRATCH_DEFAULTS);
 
+const PROD_DEFAULTS = {
+  connect_timeout_ms: 3000,
+  statement_timeout_ms: 5000,
+  probe: false,
+  probe_timeout_ms: 5000,
+  queries: { limit: 500 },
+};
+
+export const prodSchema = z
+  .object({
+    dsn: z
+      .string()
+      .optional()
+      .describe(
+        "read-only DSN of production: reads history, dumps the schema, and (site safety) reads pg_stat_statements and table sizes",
+      ),
+    connect_timeout_ms: z.number().int().positive().default(3000),
+    statement_timeout_ms: z.number().int().positive().default(5000),
+    probe: z
+      .boolean()
+      .default(false)
+      .describe(
+        "run read-only data probes on production for statements that validate existing rows (SET NOT NULL, CHECK, UNIQUE, FOREIGN KEY, TYPE … USING)",
+      ),
+    probe_dsn: z
+      .string()
+      .optional()
+      .describe("read-only DSN the probes use instead of dsn (a replica); setting it turns probes on"),
+    probe_timeout_ms: z
+      .number()
+      .int()
+      .positive()
+      .max(600_000)
+      .default(5000)
+      .describe("statement timeout of each probe; a probe that exceeds it is reported as not verified"),
+    queries: z
+      .object({
+        limit: z
+          .number()
+          .int()
+          .min(0)
+          .max(5000)
+          .default(500)
+          .describe(
+            "the top N statements of pg_stat_statements (by calls) prepared before and after (0: none)",
+          ),
+      })
+      .strict()
+      .default({ limit: 500 }),
+  })
+  .strict()
+  .default(PROD_DEFAULTS);
+
+const DRY_RUN_DEFAULTS = { site_safety: true, queries: [], lock: { max_rows: 100_000 }, other_branches: 5 };
+
+export const dryRunSchema = z
+  .object({
+    site_safety: z
+      .boolean()
+      .default(true)
+      .describe(
+        "check that the site stays up, beyond the files applying: live queries prepared before and after, data probes (prod.probe), lock impact, other open branches",
+      ),
+    queries: z
+      .array(z.string().min(1).max(500))
+      .max(50)
+      .default([])
+      .describe(
+        "globs of query files (e.g. sqlc's queries/*.sql) read from the commit being judged; each statement is prepared before and after the branch's migrations",
+      ),
+    lock: z
+      .object({
+        max_rows: z
+          .number()
+          .int()
+          .min(0)
+          .default(100_000)
+          .describe(
+            "a statement that rewrites, validates or indexes a table of more rows than this (production's estimate) under a blocking lock is red unless acknowledged",
+          ),
+      })
+      .strict()
+      .default({ max_rows: 100_000 }),
+    other_branches: z
+      .number()
+      .int()
+      .min(0)
+      .max(20)
+      .default(5)
+      .describe(
+        "rehearse the branch's files after each of up to this many other branches' unmerged migrations (a warning, never red)",
+      ),
+  })
+  .strict()
+  .default(DRY_RUN_DEFAULTS);
+
 export const configSchema = z
   .object({
     main_branch: z
@@ -203,18 +299,9 @@ export const configSchema = z
       .default("origin/main")
       .describe("the ref that is main, usually origin/main"),
     migrations: migrationsSchema,
-    prod: z
-      .object({
-        dsn: z
-          .string()
-          .optional()
-          .describe("read-only DSN of production; used only to read history and dump schema"),
-        connect_timeout_ms: z.number().int().positive().default(3000),
-        statement_timeout_ms: z.number().int().positive().default(5000),
-      })
-      .strict()
-      .default({ connect_timeout_ms: 3000, statement_timeout_ms: 5000 }),
+    prod: prodSchema,
     scratch: scratchSchema,
+    dry_run: dryRunSchema,
     smoke_sql: z
       .array(z.string().min(1).max(10_000))
       .max(100)
@@ -355,5 +442,7 @@ export function smokeMaxAgeMinutes(config: Config): number {
 }
 export type MigrationsConfig = z.infer<typeof migrationsSchema>;
 export type ScratchConfig = z.infer<typeof scratchSchema>;
+export type ProdConfig = z.infer<typeof prodSchema>;
+export type DryRunConfig = z.infer<typeof dryRunSchema>;
 export type Layout = MigrationsConfig["layout"];
 export type HistoryFormat = z.infer<typeof historyFormat>;

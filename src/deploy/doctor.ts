@@ -2,6 +2,7 @@ import type { Deps } from "../deps.js";
 import { checkPgDumpAgainst, pgDumpMajor } from "../dryrun/pgdump.js";
 import { errorMessage } from "../errors.js";
 import { fetchRemote } from "../git/repo.js";
+import { statementsAccess } from "../prod/statements.js";
 import { engineVersion } from "../swarm/engine.js";
 import { readSwarmService } from "../swarm/read.js";
 import { swarmTarget } from "../swarm/source.js";
@@ -12,7 +13,7 @@ import { giteaCi } from "./gitea.js";
 import { checkHealth } from "./health.js";
 
 /** The parts of `Deps` this module uses. */
-type Uses = Pick<Deps, "git" | "production" | "scratchEngine" | "view">;
+type Uses = Pick<Deps, "git" | "probeSource" | "production" | "scratchEngine" | "view">;
 
 /** One doctor finding: ok, broken (with the fix), or not configured (null). */
 export interface DoctorCheck {
@@ -59,6 +60,29 @@ export async function doctor(ws: Uses): Promise<DoctorCheck[]> {
         return `PostgreSQL ${version}; ${history.table}: ${history.rows.length} applied, max ${history.maxVersion ?? "none"}${history.dirty ? ", DIRTY" : ""}`;
       },
       "Check prod.dsn (a read-only role) and its SELECT grant on the history table.",
+    ),
+  );
+  out.push(
+    await probe(
+      "pg_stat_statements",
+      async () => {
+        const source = ws.production(view.loaded);
+        if (!source) return null;
+        if (config.prod.queries.limit === 0) return "not read (prod.queries.limit: 0)";
+        return await statementsAccess(source);
+      },
+      "In production's database: CREATE EXTENSION pg_stat_statements (with pg_stat_statements in shared_preload_libraries), and GRANT pg_read_all_stats TO the read-only role, so dry runs can prepare the queries the live app runs.",
+    ),
+  );
+  out.push(
+    await probe(
+      "data probes",
+      async () => {
+        const source = ws.probeSource(view.loaded);
+        if (!source) return config.prod.dsn ? "off (prod.probe: false)" : null;
+        return `read-only on ${config.prod.probe_dsn ? "prod.probe_dsn" : "prod.dsn"}: PostgreSQL ${await source.serverVersionNum()}, timeout ${config.prod.probe_timeout_ms} ms`;
+      },
+      "Check prod.probe_dsn (or prod.dsn): a read-only role with SELECT on the app's tables.",
     ),
   );
   out.push(

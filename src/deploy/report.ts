@@ -1,3 +1,4 @@
+import type { AcknowledgedRisk } from "../site/acknowledged.js";
 import type { LiveSeen } from "../store/types.js";
 import type { SwarmReport } from "../swarm/summary.js";
 import type { Deployment } from "./dokploy.js";
@@ -68,6 +69,8 @@ export interface DeployStatus {
   swarm: SourceReport<SwarmReport>;
   smoke: SourceReport<SmokeReport | null>;
   deployConfig: SourceReport<DeployConfigReport>;
+  /** Site-safety warnings the authors of main's pending migrations accepted: the next deploy ships them. */
+  acknowledged: AcknowledgedRisk[];
   verdict: Verdict;
   reasons: string[];
   safeToMerge: { answer: boolean; why: string };

@@ -2,10 +2,11 @@ import { posix } from "node:path";
 import { type Config, smokeMaxAgeMinutes } from "../config/schema.js";
 import { checkDeployConfig } from "../deploy-config/service.js";
 import type { Deps } from "../deps.js";
-import { StateError } from "../errors.js";
+import { errorMessage, StateError } from "../errors.js";
 import { forwardEntries } from "../migrations/catalog.js";
 import { appliedVersions, sameMigrationName } from "../prod/history.js";
 import { gatherRepoState, type RepoState, type RepoStateDeps } from "../repo/state.js";
+import { acknowledgedRisks } from "../site/acknowledged.js";
 import { swarmReport } from "../swarm/source.js";
 import { latestDeployment } from "./dokploy.js";
 import { SourceError } from "./errors.js";
@@ -115,17 +116,25 @@ async function collect(ws: DeployStatusDeps, state: RepoState): Promise<DeploySt
       };
     }),
   ]);
+  const production = historyReport(state);
   const facts = {
     main: { ref: state.main.ref, sha },
     ci,
     live,
-    production: historyReport(state),
+    production,
     dokploy,
     swarm,
     smoke,
     deployConfig,
   };
-  return { ...facts, ...judge(facts), checkedAt: ws.clock.now(), cachedMs: null };
+  const acknowledged = await acknowledgedRisks(
+    state.store,
+    (production.data?.pending ?? []).map((p) => p.file),
+  ).catch((err: unknown) => {
+    ws.logger.warn({ err: errorMessage(err) }, "acknowledged site risks could not be read");
+    return [];
+  });
+  return { ...facts, acknowledged, ...judge(facts), checkedAt: ws.clock.now(), cachedMs: null };
 }
 
 /** A key mai-gate.yaml sets to `env:NAME` while NAME is not set: configured, but unusable here. */

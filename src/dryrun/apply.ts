@@ -42,7 +42,10 @@ export interface FileRun {
 
 export type Explain = (facts: { sqlstate: string; message: string }) => string | null;
 
-/** Watches a rehearsal: once before the first file, and after every statement that succeeded. */
+/**
+ * Watches a rehearsal: once before the first file, after every statement that succeeded, and after
+ * every file that applied (before its transaction ends, when it has one).
+ */
 export interface Probe {
   before(session: ScratchSession, inTransaction: boolean): Promise<void>;
   after(
@@ -51,6 +54,24 @@ export interface Probe {
     statement: SqlStatement,
     inTransaction: boolean,
   ): Promise<void>;
+  afterFile?(session: ScratchSession, file: PreparedFile, inTransaction: boolean): Promise<void>;
+}
+
+/** Several probes as one, each called in turn. */
+export function probes(...list: (Probe | undefined)[]): Probe | undefined {
+  const all = list.filter((p): p is Probe => p !== undefined);
+  if (all.length <= 1) return all[0];
+  return {
+    async before(session, inTransaction) {
+      for (const p of all) await p.before(session, inTransaction);
+    },
+    async after(session, file, statement, inTransaction) {
+      for (const p of all) await p.after(session, file, statement, inTransaction);
+    },
+    async afterFile(session, file, inTransaction) {
+      for (const p of all) await p.afterFile?.(session, file, inTransaction);
+    },
+  };
 }
 
 const LOCKS_SQL = `SELECT n.nspname AS schema, c.relname AS relation, l.mode AS mode
@@ -132,6 +153,7 @@ async function runInOneTransaction(
         runs.push({ status: "failed", durationMs, ran: "transaction", locks: null, failure, notes });
         continue;
       }
+      await probe?.afterFile?.(session, file, true);
       const locks = await newLocks(session, held);
       await session.query("RELEASE SAVEPOINT maigate_file");
       runs.push({ status: "applied", durationMs, ran: "transaction", locks, failure: null, notes });
@@ -187,6 +209,7 @@ async function runOwnTransaction(
     explain,
     probe && ((st) => probe.after(session, file, st, true)),
   );
+  if (!failure) await probe?.afterFile?.(session, file, true);
   const locks = failure ? null : await newLocks(session, new Set());
   await session.query(failure ? "ROLLBACK" : "COMMIT");
   const durationMs = performance.now() - started;
@@ -221,6 +244,7 @@ async function runAutocommit(
     },
   );
   if (failure) await session.query("ROLLBACK").catch(() => undefined);
+  else await probe?.afterFile?.(session, file, open);
   const reasons = [...new Set(file.analysis.nonTransactional.map((s) => s.nonTransactional))].join(", ");
   return {
     status: failure ? "failed" : "applied",

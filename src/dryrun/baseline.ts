@@ -6,7 +6,14 @@ import { sha256 } from "../hash.js";
 import { forwardEntries } from "../migrations/catalog.js";
 import { appliedVersions, type HistoryRow } from "../prod/history.js";
 import type { RepoState } from "../repo/state.js";
-import { BaselineError, checkPgDumpAgainst, dumpSchema, pgDumpMajor, stripPsqlMeta } from "./pgdump.js";
+import {
+  BaselineError,
+  checkPgDumpAgainst,
+  dumpSchema,
+  pgDumpMajor,
+  restorableDump,
+  stripPsqlMeta,
+} from "./pgdump.js";
 
 /** What resolving a baseline uses of `Deps`. */
 export type BaselineDeps = Pick<Deps, "blobTexts" | "clock" | "git" | "production" | "repo">;
@@ -245,7 +252,7 @@ function prodBaseline(
     kind: "prod",
     id: dumpId(dump),
     description: `schema-only pg_dump of production (${age}), plus ${pending.length} pending migration(s) of main`,
-    schemaSql: stripPsqlMeta(dump),
+    schemaSql: restorableDump(dump),
     pending,
     main,
     notes,

@@ -278,8 +278,18 @@ function sentence(lookup: Lookup, object: string, relation: string | null, c: Sc
   return `${lookup.noun} \`${subject}\` ${what} — migration \`${c.file}\` ${action(c)} (line ${c.line})`;
 }
 
-/** One sentence naming the migration on main that explains the failure, or null when none does. */
-export function explainFailure(facts: FailureFacts, changes: SchemaChange[]): string | null {
+/** What a failure message names, and the latest change that explains it (null when none does). */
+export interface ChangeMatch {
+  /** `column`, `relation`, `type`, `constraint`, `index`, `function`. */
+  noun: string;
+  object: string;
+  /** The relation the message names, or else the change's (columns and constraints). */
+  relation: string | null;
+  change: SchemaChange | null;
+}
+
+/** Every reading of the message the lookups allow, in order, each with its latest explaining change. */
+function* readings(facts: FailureFacts, changes: SchemaChange[]) {
   const message = facts.message.replace(/^ERROR:\s*/, "").trim();
   for (const lookup of LOOKUPS) {
     if (lookup.sqlstate !== facts.sqlstate) continue;
@@ -287,8 +297,31 @@ export function explainFailure(facts: FailureFacts, changes: SchemaChange[]): st
     if (!groups?.object) continue;
     const object = unqualified(groups.object);
     const relation = groups.relation ? unqualified(groups.relation) : null;
-    const found = latestMatch(lookup, object, relation, changes);
-    if (found) return sentence(lookup, object, relation, found);
+    yield { lookup, object, relation, found: latestMatch(lookup, object, relation, changes) };
+  }
+}
+
+/**
+ * The object a failure names and the change (of `changes`) that removed or renamed it: the first
+ * reading with a change, else the first reading; null when the message names no object.
+ */
+export function matchChange(facts: FailureFacts, changes: SchemaChange[]): ChangeMatch | null {
+  let first: ChangeMatch | null = null;
+  for (const r of readings(facts, changes)) {
+    const relation = r.lookup.looseRelation
+      ? (r.found?.relation ?? r.relation)
+      : (r.relation ?? r.found?.relation ?? null);
+    const m = { noun: r.lookup.noun, object: r.object, relation, change: r.found };
+    if (r.found) return m;
+    first ??= m;
+  }
+  return first;
+}
+
+/** One sentence naming the migration on main that explains the failure, or null when none does. */
+export function explainFailure(facts: FailureFacts, changes: SchemaChange[]): string | null {
+  for (const r of readings(facts, changes)) {
+    if (r.found) return sentence(r.lookup, r.object, r.relation, r.found);
   }
   return null;
 }

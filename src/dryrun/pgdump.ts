@@ -117,6 +117,18 @@ export function stripPsqlMeta(dump: string): string {
     .join("\n");
 }
 
+/**
+ * A production dump as the scratch role can restore it: no psql meta-commands, and no `COMMENT ON
+ * EXTENSION` lines (only the extension's owner may comment on it, and the admin connection made it;
+ * a comment changes nothing a migration can see). pg_stat_statements, which site safety reads, dumps one.
+ */
+export function restorableDump(dump: string): string {
+  return stripPsqlMeta(dump)
+    .split("\n")
+    .filter((line) => !line.startsWith("COMMENT ON EXTENSION "))
+    .join("\n");
+}
+
 function redact(text: string, password: string | null): string {
   return password ? text.replaceAll(password, "***") : text;
 }

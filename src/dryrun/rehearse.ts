@@ -2,6 +2,9 @@ import type { Deps } from "../deps.js";
 import { CancelledError } from "../errors.js";
 import { sha256 } from "../hash.js";
 import type { RepoState } from "../repo/state.js";
+import { otherBranches, otherBranchFindings } from "../site/other-branches.js";
+import { SiteRehearsal } from "../site/site.js";
+import type { SiteReport } from "../site/types.js";
 import {
   abortable,
   type Explain,
@@ -9,6 +12,7 @@ import {
   type FileRun,
   type PreparedFile,
   type Probe,
+  probes,
   runCommitting,
   runWarm,
 } from "./apply.js";
@@ -23,7 +27,7 @@ import { type LintFinding, lintMigrations } from "./squawk.js";
 import { baselineExtensions, ensureBaselineTemplate, MainMigrationError } from "./templates.js";
 
 /** The parts of `Deps` this module uses. */
-type Uses = BaselineDeps & Pick<Deps, "scratchEngine">;
+type Uses = BaselineDeps & Pick<Deps, "probeSource" | "scratchEngine">;
 
 /** One file's rehearsal: how it ran and what squawk says about it. */
 export interface RehearsedFile extends FileRun {
@@ -44,6 +48,8 @@ export interface Rehearsal {
   mainFailure: FailureReport | null;
   /** `smoke_sql` on the migrated clone: broken queries name the statement that broke them. */
   smoke: SmokeOutcome[];
+  /** Site safety: does the site stay up after these files (live queries, locks, data, other branches)? */
+  site: SiteReport;
 }
 
 /** Main's schema changes, by the content of main's migrations: parsed once per main. */
@@ -58,8 +64,10 @@ export async function rehearse(
   ws: Uses,
   state: RepoState,
   files: InputFile[],
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal | undefined; commit: string },
 ): Promise<Rehearsal> {
+  const { signal } = options;
+  const site = new SiteRehearsal(ws, state, options.commit);
   const engine = await ws.scratchEngine(state.view.loaded);
   const baseline = await resolveBaseline(ws, state);
   const changes = await indexChanges(baseline);
@@ -69,12 +77,21 @@ export async function rehearse(
     assumeInTransaction: state.config.migrations.transaction === "per-file",
   });
   const prepared = await prepare(files);
+  const ran = prepared.flatMap((p) => (p.ok ? [p.file] : []));
+  site.probeData(ran);
   const smoke = smokeProbe(state.config.smoke_sql ?? []);
-  const probe = (state.config.smoke_sql?.length ?? 0) > 0 ? smoke.probe : undefined;
+  const smoking = (state.config.smoke_sql?.length ?? 0) > 0;
+  const probe = probes(smoking ? smoke.probe : undefined, await site.probe(ran));
   const [result, lint] = await Promise.all([
     execute(engine, baseline, prepared, state, explain, probe, signal),
     linting,
   ]);
+  const siteReport = await site.finish(ran, result.mode !== "none");
+  if (site.enabled && result.template && result.runs.every((r) => r.status === "applied")) {
+    const others = await rehearseOthers(ws, state, engine, result.template, ran, signal);
+    siteReport.findings.push(...others.findings);
+    siteReport.notes.push(...others.notes);
+  }
   return {
     engine: {
       kind: engine.kind,
@@ -93,7 +110,8 @@ export async function rehearse(
       lint: lint.ok ? { findings: lint.findings.get(f.path) ?? [] } : { error: lint.error },
     })),
     mainFailure: result.mainFailure,
-    smoke: probe && result.mode !== "none" ? smoke.outcomes() : [],
+    smoke: smoking && result.mode !== "none" ? smoke.outcomes() : [],
+    site: siteReport,
   };
 }
 
@@ -198,6 +216,29 @@ async function execute(
     runCommitting(abortable(s, signal), files, transaction, explain, probe),
   );
   return { runs, template, mode: "disposable", mainFailure: null };
+}
+
+/**
+ * The branch's files after each of the other open branches' unmerged migrations (`dry_run.other_branches`),
+ * on clones of the same template: what fails only after theirs is a warning for both workers.
+ */
+async function rehearseOthers(
+  ws: Uses,
+  state: RepoState,
+  engine: ScratchEngine,
+  template: TemplateOutcome,
+  mine: PreparedFile[],
+  signal: AbortSignal | undefined,
+) {
+  const others = await otherBranches(ws, state, mine, state.config.dry_run.other_branches);
+  const key = template.instance ?? template.key;
+  return otherBranchFindings(others, mine, (files, explain) => {
+    if (files.some((f) => f.analysis.nonTransactional.length > 0))
+      return engine.withDisposableClone(key, (s) =>
+        runCommitting(abortable(s, signal), files, state.config.migrations.transaction, explain),
+      );
+    return engine.withWarmClone(key, (s) => runWarm(abortable(s, signal), files, explain));
+  });
 }
 
 /** 42501 on the scratch server: the role is unprivileged by design, so a migration cannot leave its clone. */

@@ -2,9 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { Deps } from "../deps.js";
 import { InputError } from "../errors.js";
 import type { GateDeps } from "../gate/service.js";
+import { headCommit } from "../git/changes.js";
 import { gitBlobId } from "../hash.js";
 import { actorOf, requireRole, requireWorkerId } from "../identity.js";
 import { gatherRepoState, type RepoState } from "../repo/state.js";
+import { type SiteFinding, type SiteReport, siteRed } from "../site/types.js";
 import type { DryRunRecord } from "../store/types.js";
 import type { FailureReport } from "./apply.js";
 import type { Baseline } from "./baseline.js";
@@ -15,10 +17,12 @@ import { type SlotCheck, slotChecks } from "./slot-checks.js";
 import type { SmokeOutcome } from "./smoke-sql.js";
 
 /** What a dry run uses of `Deps`: what a gate does, and the scratch engine. */
-export type DryRunDeps = GateDeps & Pick<Deps, "scratchEngine">;
+export type DryRunDeps = GateDeps & Pick<Deps, "probeSource" | "scratchEngine">;
 
 export interface FileReport extends RehearsedFile {
   slots: SlotCheck[];
+  /** Site-safety findings this file is responsible for (recorded: deploy status and lease review read them). */
+  site: SiteFinding[];
 }
 
 export interface DryRunResult {
@@ -35,6 +39,8 @@ export interface DryRunResult {
   mainFailure: FailureReport | null;
   /** `smoke_sql` outcomes; a broken query makes the run red and fails the file that broke it. */
   smoke: SmokeOutcome[];
+  /** Site safety: a red finding makes the run red and fails the file responsible. */
+  site: SiteReport;
   warnings: string[];
 }
 
@@ -57,15 +63,20 @@ export async function dryRun(
     );
   }
   const files = await loadInputFiles(state.view.repo.root, paths, state);
+  const { head } = await headCommit(ws.git);
   const [r, open] = await Promise.all([
-    rehearse(ws, state, files, input.signal),
+    rehearse(ws, state, files, { signal: input.signal, commit: head }),
     state.store.listLeases({ includeEnded: false, limit: 10_000 }),
   ]);
   const idBytes = (state.main.sha.length || 40) / 2;
   const subjects = files.map((f) => ({ ...f, oid: gitBlobId(f.text, idBytes) }));
   const now = ws.clock.now();
   const reports = r.files.map(
-    (f, i): FileReport => ({ ...f, slots: slotChecks(subjects[i]!, subjects, state, open, worker, now) }),
+    (f, i): FileReport => ({
+      ...f,
+      slots: slotChecks(subjects[i]!, subjects, state, open, worker, now),
+      site: r.site.findings.filter((x) => x.file === f.path),
+    }),
   );
   const out: DryRunResult = {
     runId: `D${randomUUID().replaceAll("-", "").slice(0, 12)}`,
@@ -74,6 +85,7 @@ export async function dryRun(
     passed:
       r.mainFailure === null &&
       !r.smoke.some((q) => q.status === "broken") &&
+      !siteRed(r.site) &&
       reports.every((f) => f.status === "applied" && f.slots.every((c) => c.passed)),
     engine: r.engine,
     baseline: {
@@ -88,7 +100,8 @@ export async function dryRun(
     files: reports,
     mainFailure: r.mainFailure,
     smoke: r.smoke,
-    warnings: [],
+    site: r.site,
+    warnings: r.site.findings.filter((x) => x.severity === "warning").map((x) => x.message),
   };
   await record(ws, state, out);
   return out;
@@ -107,13 +120,14 @@ async function record(ws: DryRunDeps, state: RepoState, result: DryRunResult): P
     baselineId: result.baseline.id,
     templateKey: result.template?.key ?? null,
     engine: result.engine.kind,
-    outcome: brokeSmoke(result, f.path)
-      ? "failed"
-      : f.status === "applied" && !result.mainFailure
-        ? "passed"
-        : f.status === "failed"
-          ? "failed"
-          : "not_run",
+    outcome:
+      brokeSmoke(result, f.path) || f.site.some((x) => x.severity === "red")
+        ? "failed"
+        : f.status === "applied" && !result.mainFailure
+          ? "passed"
+          : f.status === "failed"
+            ? "failed"
+            : "not_run",
     report: f,
     createdAt: now,
   }));

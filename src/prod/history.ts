@@ -1,6 +1,6 @@
-import type pg from "pg";
 import type { HistoryFormat } from "../config/schema.js";
-import { errorMessage, ProductionError } from "../errors.js";
+import { ProductionError } from "../errors.js";
+import { createReadOnlyPool, ProductionReadError, type ReadOnlyPool, type ReadQuery } from "./read-only.js";
 
 /** One applied migration as production's migrator recorded it. */
 export interface HistoryRow {
@@ -20,8 +20,11 @@ export interface ProdHistory {
   dirty: boolean;
 }
 
-/** Production behind an interface: services read its history; nothing ever writes to it. */
-export interface ProductionSource {
+/**
+ * Production behind an interface: services read its history, its statistics and (probes) its rows,
+ * always through `read` (a READ ONLY transaction with a statement timeout); nothing ever writes to it.
+ */
+export interface ProductionSource extends Pick<ReadOnlyPool, "read"> {
   readHistory(): Promise<ProdHistory>;
   /** `server_version_num`, e.g. 150020 (to check pg_dump against it). */
   serverVersionNum(): Promise<number>;
@@ -62,86 +65,42 @@ export function quoteTable(table: string): string {
 export function createPgProduction(options: PgProductionOptions): ProductionSource {
   const table = options.table ?? DEFAULT_TABLES[options.format];
   const quoted = quoteTable(table);
-  // The driver loads on the first read: importing this module (for its pure helpers) costs nothing.
-  let pooled: Promise<pg.Pool> | null = null;
-  const getPool = () => {
-    pooled ??= import("pg").then(({ default: driver }) => {
-      const pool = new driver.Pool({
-        connectionString: options.dsn,
-        max: 2,
-        idleTimeoutMillis: 30_000,
-        connectionTimeoutMillis: options.connectTimeoutMs,
-        query_timeout: options.statementTimeoutMs + 1000,
-        allowExitOnIdle: true,
-        application_name: "mai-gate",
-      });
-      pool.on("error", () => {
-        /* an idle connection dropped: the next read reconnects */
-      });
-      return pool;
-    });
-    return pooled;
-  };
-  /** Runs `fn` on a pooled connection inside `BEGIN READ ONLY` with a statement timeout, then rolls back. */
-  const readOnly = async <T>(what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    let client: pg.PoolClient;
-    try {
-      client = await (await getPool()).connect();
-    } catch (err) {
-      throw new ProductionError(`production is unreachable: ${errorMessage(err) || "connection failed"}`, {
-        hint: "Check prod.dsn and the network; reservations proceed from git and leases meanwhile.",
-        cause: err,
-      });
-    }
-    try {
-      await client.query("BEGIN TRANSACTION READ ONLY");
-      await client.query(`SET LOCAL statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
-      const result = await fn(client);
-      await client.query("ROLLBACK");
-      client.release();
-      return result;
-    } catch (err) {
-      client.release(true);
-      const code = (err as { code?: string }).code;
-      if (code === "42P01") {
-        throw new ProductionError(`production has no history table ${table}`, {
-          hint: "Set migrations.history_table (and history_format) to the table the app's migrator writes.",
-          cause: err,
-        });
-      }
-      throw new ProductionError(`${what} failed: ${errorMessage(err)}`, {
-        hint: "Check the read-only role's grants and prod.statement_timeout_ms.",
-        cause: err,
-      });
-    }
-  };
+  const pool = createReadOnlyPool(options);
   return {
+    read: (what, fn, readOptions) => pool.read(what, fn, readOptions),
     readHistory: () =>
-      readOnly(`reading production's history (${table})`, async (client) =>
-        toHistory(options.format, table, await queryHistory(client, options.format, quoted)),
-      ),
+      pool
+        .read(`reading production's history (${table})`, async (query) =>
+          toHistory(options.format, table, await queryHistory(query, options.format, quoted)),
+        )
+        .catch((err: unknown) => {
+          if (err instanceof ProductionReadError && err.sqlstate === "42P01") {
+            throw new ProductionError(`production has no history table ${table}`, {
+              hint: "Set migrations.history_table (and history_format) to the table the app's migrator writes.",
+              cause: err.cause,
+            });
+          }
+          throw err;
+        }),
     serverVersionNum: () =>
-      readOnly("reading production's server version", async (client) => {
-        const r = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
-        return Number(r.rows[0]?.v);
+      pool.read("reading production's server version", async (query) => {
+        const rows = await query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+        return Number(rows[0]?.v);
       }),
-    async close() {
-      if (pooled) await (await pooled).end();
-    },
+    close: () => pool.close(),
   };
 }
 
 type Raw = { version: string | null; name: string | null; flag: boolean | null };
 
-async function queryHistory(client: pg.PoolClient, format: HistoryFormat, table: string): Promise<Raw[]> {
+async function queryHistory(query: ReadQuery, format: HistoryFormat, table: string): Promise<Raw[]> {
   const sql: Record<HistoryFormat, string> = {
     rows: `SELECT version::text AS version, name::text AS name, NULL::boolean AS flag FROM ${table}`,
     "golang-migrate": `SELECT version::text AS version, NULL::text AS name, dirty AS flag FROM ${table} LIMIT 1`,
     goose: `SELECT version_id::text AS version, NULL::text AS name, is_applied AS flag FROM ${table} ORDER BY id`,
     flyway: `SELECT version::text AS version, description::text AS name, success AS flag FROM ${table} WHERE version IS NOT NULL ORDER BY installed_rank`,
   };
-  const result = await client.query<Raw>(sql[format]);
-  return result.rows;
+  return query<Raw>(sql[format]);
 }
 
 function toHistory(format: HistoryFormat, table: string, raw: Raw[]): ProdHistory {

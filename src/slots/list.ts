@@ -2,6 +2,7 @@ import { InputError } from "../errors.js";
 import type { FetchOutcome } from "../git/repo.js";
 import type { Role } from "../identity.js";
 import { gatherRepoState, type RepoStateDeps } from "../repo/state.js";
+import { type AcknowledgedRisk, acknowledgedRisks } from "../site/acknowledged.js";
 import type { LeaseRow } from "../store/types.js";
 import { type Collision, findCollisions, findUnleased, type Unleased } from "./collisions.js";
 import { type ProductionReport, productionReport, sourceWarnings } from "./report.js";
@@ -16,6 +17,8 @@ export interface ListInput {
 
 export interface ListedLease extends LeaseStatus {
   lease: LeaseRow;
+  /** Site-safety warnings its file's latest dry run recorded as accepted by a marker. */
+  acknowledged: AcknowledgedRisk[];
 }
 
 export interface ListResult {
@@ -60,7 +63,11 @@ export async function listLeases(ws: RepoStateDeps, input: ListInput = {}): Prom
   ]);
   const now = ws.clock.now();
   const ended = withEnded.filter((l) => l.endedAt !== null);
-  const judged = [...open, ...ended].map((lease) => ({ lease, ...leaseStatus(lease, state, now) }));
+  const judged: ListedLease[] = [...open, ...ended].map((lease) => ({
+    lease,
+    ...leaseStatus(lease, state, now),
+    acknowledged: [],
+  }));
   const counts = Object.fromEntries(
     LEASE_STATES.map((s) => [s, judged.filter((l) => l.state === s).length]),
   ) as Record<LeaseState, number>;
@@ -69,6 +76,11 @@ export async function listLeases(ws: RepoStateDeps, input: ListInput = {}): Prom
     : judged.filter((l) => l.lease.endedAt === null);
   const leases = input.states ? listed.filter((l) => input.states!.includes(l.state)) : listed;
   leases.sort((a, b) => b.lease.version - a.lease.version || b.lease.createdAt - a.lease.createdAt);
+  // The site-safety warnings a listed open lease's file accepted with a marker (its latest dry run).
+  for (const l of leases) {
+    if (l.lease.endedAt === null && l.state !== "applied")
+      l.acknowledged = await acknowledgedRisks(state.store, l.lease.files, 1);
+  }
   return {
     leases,
     counts,
