@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { FailureReport } from "../src/dryrun/apply.js";
 import { mainFailureMeaning } from "../src/dryrun/baseline.js";
 import { type DryRunResult, dryRun } from "../src/dryrun/service.js";
+import { nextForWorker } from "../src/gate/next.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { fence, ok, runTool, type ToolDeps } from "./result.js";
 import { siteOutput, siteSchema, siteText } from "./site-output.js";
@@ -109,9 +110,10 @@ export const outputSchema = {
     .describe("smoke_sql on the migrated clone: broken is red and names the statement that broke it"),
   site: siteSchema,
   warnings: z.array(z.string()).describe("site-safety warnings: said, never red"),
+  next: z.string().describe("your next step, from this run and (after a pass) your gate's state"),
 };
 
-export function toOutput(r: DryRunResult) {
+export function toOutput(r: DryRunResult, gateNext: string | null = null) {
   return {
     passed: r.passed,
     run_id: r.runId,
@@ -143,6 +145,7 @@ export function toOutput(r: DryRunResult) {
     smoke: r.smoke.map((q) => ({ query: q.query, status: q.status, error: q.error, broken_by: q.brokenBy })),
     site: siteOutput(r.site),
     warnings: r.warnings,
+    next: next(r, gateNext),
   };
 }
 
@@ -167,7 +170,8 @@ function describeFailure(f: FailureReport): string {
   return lines.join("\n");
 }
 
-export function toText(r: DryRunResult): string {
+/** `gateNext`: the worker's next step from the verdict engine, for a run that passed. */
+export function toText(r: DryRunResult, gateNext: string | null = null): string {
   const lines = [
     `${r.passed ? "PASSED" : "FAILED"}: dry run ${r.runId} on ${r.engine.kind} against ${r.baseline.description}.`,
   ];
@@ -197,13 +201,14 @@ export function toText(r: DryRunResult): string {
   }
   lines.push(...siteText(r.site));
   for (const note of [...r.baseline.notes, ...r.engine.limitations]) lines.push(`Note: ${note}`);
-  lines.push(next(r));
+  lines.push(next(r, gateNext));
   return lines.join("\n");
 }
 
 /** The next step from what this run found. */
-function next(r: DryRunResult): string {
-  if (r.passed) return "Next: run_pre_push_suite, then push.";
+function next(r: DryRunResult, gateNext: string | null): string {
+  if (r.passed)
+    return gateNext ?? "Next: commit the file(s), run_pre_push_suite, push, then report_completed.";
   const onlySite =
     r.files.every((f) => f.status === "applied" && f.slots.every((c) => c.passed)) &&
     !r.mainFailure &&
@@ -236,7 +241,8 @@ Site safety is part of passing: the queries the live app runs (production's pg_s
     (args, extra) =>
       runTool(deps, name, async () => {
         const result = await dryRun(deps.workspace, { files: args.files, signal: extra.signal });
-        return ok(toOutput(result), toText(result));
+        const gateNext = result.passed ? await nextForWorker(deps.workspace) : null;
+        return ok(toOutput(result, gateNext), toText(result, gateNext));
       }),
   );
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CONDITION_KINDS } from "../src/gate/conditions.js";
+import { workerNext } from "../src/gate/next.js";
 import { describeCondition, type GateResult, REQUIREMENTS } from "../src/gate/service.js";
 
 /** The gate as gate_status, report_completed and verify_completion answer it. */
@@ -39,6 +40,9 @@ export const gateSchema = z.object({
   unmet: z
     .array(z.string())
     .describe("each failed required condition with its fix, one line each, in the order to fix them"),
+  next: z
+    .string()
+    .describe("the worker's next step, computed from this verdict (its first unmet fix, or report)"),
 });
 
 export function gateOutput(g: GateResult): z.infer<typeof gateSchema> {
@@ -62,5 +66,6 @@ export function gateOutput(g: GateResult): z.infer<typeof gateSchema> {
       evidence: c.evidence,
     })),
     unmet: g.unmet.map(describeCondition),
+    next: workerNext(g),
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { workerNext } from "../src/gate/next.js";
 import { describeGate, type GateResult, gateStatus } from "../src/gate/service.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { gateOutput, gateSchema } from "./gate-output.js";
@@ -34,9 +35,9 @@ export function register(server: ToolRegistrar, deps: ToolDeps): void {
     name,
     {
       title: "Completion gate status",
-      description: `Every condition of the completion gate for your current HEAD's committed content, each with pass/fail and how to fix it: the config is main's; every migration file your branch adds has a readable name, holds your lease, and breaks no slot rule (main, production, strict ordering, other branches' files, other workers' leases, duplicates); no migration main already has was edited, retyped, renamed or deleted; the latest dry run of exactly your branch's new files, together, at their committed contents, on the current baseline passed; the worktree is clean (no file hidden by skip-worktree/assume-unchanged); the pre-push suite passed on a clean checkout of this exact tree. Recomputed at every call, by the same engine as mai-gate check and the head's verify_completion.
+      description: `Every condition of the completion gate for your current HEAD's committed content, each with pass/fail and how to fix it: the config is main's; every migration file your branch adds has a readable name, holds your lease, and breaks no slot rule (main, production, strict ordering, other branches' files, other workers' leases, duplicates); no migration main already has was edited, retyped, renamed or deleted; the latest dry run of exactly your branch's new files, together, at their committed contents, on the current baseline passed; an uncommitted migration file matches its last dry run; the worktree is clean (no file hidden by skip-worktree/assume-unchanged); the pre-push suite passed on a clean checkout of this exact tree; the branch is pushed at HEAD (its remote branch is at this commit). Recomputed at every call, by the same engine as mai-gate check and the head's verify_completion.
 
-Call it before report_completed, and work through "unmet" top to bottom (the order fixes must be done in) until green. The head may pass a branch to judge a worker's branch from its ref.`,
+Call it before report_completed, and work through "unmet" top to bottom (the order fixes must be done in: migrations, commit, suite, push) until green; "next" says the one step to take now. The head may pass a branch to judge a worker's branch from its ref.`,
       inputSchema,
       outputSchema,
       annotations: {
@@ -51,8 +52,8 @@ Call it before report_completed, and work through "unmet" top to bottom (the ord
       runTool(deps, name, async () => {
         const gate = await gateStatus(deps.workspace, { branch: args.branch, worker: args.worker });
         const { role } = (await deps.workspace.view()).identity;
-        const next = role === "worker" ? "" : `\n${headNext(gate)}`;
-        return ok(gateOutput(gate), `${describeGate(gate)}${next}`);
+        const next = role === "worker" ? workerNext(gate) : headNext(gate);
+        return ok(gateOutput(gate), `${describeGate(gate)}\n${next}`);
       }),
   );
 }

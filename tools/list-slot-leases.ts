@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ago, duration } from "../src/ages.js";
 import { type ListResult, listLeases } from "../src/slots/list.js";
 import { LEASE_STATES } from "../src/slots/states.js";
 import type { ToolRegistrar } from "./dispatch.js";
@@ -159,11 +160,25 @@ export function toOutput(r: ListResult) {
   };
 }
 
+/** Leases listed one line each in the text; the structured answer has every one. */
+const TEXT_ROWS = 50;
+
+/** `126 db/migrations/126_add_x.sql — active — ann (mai/ann/x) — 3 h old`. */
+function leaseLine(l: ListResult["leases"][number], now: number): string {
+  const { lease } = l;
+  const where = lease.branch ? ` (${lease.branch})` : "";
+  const ended = lease.endedAt === null ? "" : `, ended ${ago(now - lease.endedAt)}`;
+  return `- ${lease.version} ${lease.files[0] ?? lease.name} — ${l.state} — ${lease.worker}${where} — ${duration(now - lease.createdAt)} old${ended} (${lease.id})`;
+}
+
 export function toText(r: ListResult): string {
   const c = r.counts;
   const lines = [
     `${r.leases.length} lease(s) listed. Counts: ${c.active} active, ${c.merged} merged, ${c.applied} applied, ${c.conflicted} conflicted, ${c.released} released, ${c.revoked} revoked, ${c.expired} expired.`,
+    ...r.leases.slice(0, TEXT_ROWS).map((l) => leaseLine(l, r.now)),
   ];
+  if (r.leases.length > TEXT_ROWS)
+    lines.push(`… and ${r.leases.length - TEXT_ROWS} more (the structured answer lists them all).`);
   for (const l of r.leases.filter((x) => x.state === "conflicted")) {
     lines.push(`CONFLICT lease ${l.lease.id}: ${l.conflicts.map((x) => x.message).join("; ")}`);
   }

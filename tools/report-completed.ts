@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { workerNext } from "../src/gate/next.js";
 import { MAX_SUMMARY, reportCompleted } from "../src/gate/report.js";
 import { describeGate } from "../src/gate/service.js";
 import type { ToolRegistrar } from "./dispatch.js";
@@ -66,7 +67,10 @@ Call it once, after committing and pushing, when gate_status is green. If the re
             recorded_at: null,
             gate: gateOutput(r.gate),
           };
-          return { ...ok(out, `REFUSED: nothing was reported.\n${describeGate(r.gate)}`), isError: true };
+          return {
+            ...ok(out, `REFUSED: nothing was reported.\n${describeGate(r.gate)}\n${workerNext(r.gate)}`),
+            isError: true,
+          };
         }
         const rep = r.reporter;
         const out = {

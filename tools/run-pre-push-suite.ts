@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { nextForWorker } from "../src/gate/next.js";
 import { PROFILES } from "../src/suite/definition.js";
 import { DEFAULT_WAIT_S, MAX_WAIT_S, runSuite } from "../src/suite/service.js";
 import type { ToolRegistrar } from "./dispatch.js";
@@ -58,7 +59,11 @@ If this tree already passed, it answers at once from the record (the smoke profi
                     })
                     .catch(() => undefined),
         });
-        return ok(suiteOutput(answer), suiteText(answer));
+        const gateNext =
+          answer.run.state === "passed" && answer.run.profile === "pre_push"
+            ? await nextForWorker(deps.workspace)
+            : null;
+        return ok(suiteOutput(answer, gateNext), suiteText(answer, gateNext));
       }),
   );
 }

@@ -23,6 +23,7 @@ export const suiteOutputSchema = {
     .describe("where it ran: only a clean checkout of the commit is evidence"),
   from_record: z.boolean().describe("this tree already passed this suite: nothing ran"),
   joined: z.boolean().describe("joined a run already in progress for this tree"),
+  next: z.string().describe("your next step after this run (for a worker's pass: from its gate's state)"),
   accepted_by_gate: z
     .boolean()
     .describe("a pre-push pass on a clean checkout: the completion gate accepts it for this tree"),
@@ -76,9 +77,10 @@ export const suiteOutputSchema = {
 
 const FINISHED = new Set(["passed", "skipped", "failed", "timed_out", "cancelled", "not_found"]);
 
-export function suiteOutput(a: SuiteAnswer) {
+export function suiteOutput(a: SuiteAnswer, gateNext: string | null = null) {
   const r = a.run;
   return {
+    next: suiteNext(a, gateNext),
     job_id: r.id,
     state: r.state,
     finished: a.finished,
@@ -120,7 +122,8 @@ export function suiteOutput(a: SuiteAnswer) {
   };
 }
 
-export function suiteText(a: SuiteAnswer): string {
+/** `gateNext`: a worker's next step from the verdict engine, once its pre-push run passed. */
+export function suiteText(a: SuiteAnswer, gateNext: string | null = null): string {
   const r = a.run;
   const how = a.fromRecord
     ? " (from the record: this tree already passed; nothing ran)"
@@ -136,19 +139,21 @@ export function suiteText(a: SuiteAnswer): string {
   const dirty = a.dirtyNow ?? r.dirty;
   if (dirty) lines.push("Your uncommitted changes were NOT part of this run: it ran the committed tree.");
   for (const s of r.steps) lines.push(...stepLines(s));
-  if (r.state === "running")
-    lines.push(`Still running: call suite_status with job_id ${r.id} and wait_seconds to wait for it.`);
-  else if (r.profile === "smoke" || a.role === "tester") lines.push(mainRunNext(a));
-  else if (r.state === "passed")
-    lines.push(
-      dirty
-        ? "Next: commit your changes and run again, so the run covers them."
-        : r.profile === "smoke"
-          ? "Next: nothing; deploy_status shows this smoke run."
-          : "Next: push, then call gate_status and report_completed.",
-    );
-  else lines.push("Fix what failed, commit, and run the suite again.");
+  lines.push(suiteNext(a, gateNext));
   return lines.join("\n");
+}
+
+/** The caller's next step after this run. */
+export function suiteNext(a: SuiteAnswer, gateNext: string | null = null): string {
+  const r = a.run;
+  if (r.state === "running")
+    return `Still running: call suite_status with job_id ${r.id} and wait_seconds to wait for it.`;
+  if (r.profile === "smoke" || a.role === "tester") return mainRunNext(a);
+  if (r.state !== "passed") return "Fix what failed, commit, and run the suite again.";
+  if (gateNext) return gateNext;
+  return (a.dirtyNow ?? r.dirty)
+    ? "Next: commit your changes and run again, so the run covers them."
+    : "Next: push, then call gate_status and report_completed.";
 }
 
 /**

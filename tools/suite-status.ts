@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { nextForWorker } from "../src/gate/next.js";
 import { MAX_WAIT_S, suiteStatus } from "../src/suite/service.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { ok, runTool, type ToolDeps } from "./result.js";
@@ -43,7 +44,11 @@ export function register(server: ToolRegistrar, deps: ToolDeps): void {
           waitSeconds: args.wait_seconds,
           signal: extra.signal,
         });
-        return ok(suiteOutput(answer), suiteText(answer));
+        const gateNext =
+          answer.run.state === "passed" && answer.run.profile === "pre_push"
+            ? await nextForWorker(deps.workspace)
+            : null;
+        return ok(suiteOutput(answer, gateNext), suiteText(answer, gateNext));
       }),
   );
 }

@@ -380,7 +380,10 @@ export const configSchema = z
       .default({ timeout_ms: 3000, cache_seconds: 5 }),
     gate: z
       .object({
-        require: z.array(z.enum(["clean_tree", "suite", "migrations"])).optional(),
+        require: z
+          .array(z.enum(["clean_tree", "suite", "migrations", "pushed"]))
+          .optional()
+          .describe("the gate's requirements; default all four (pushed: the remote branch is at HEAD)"),
         reporter: z
           .array(z.string())
           .min(1)

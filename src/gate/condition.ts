@@ -12,6 +12,7 @@ export const CONDITION_KINDS = [
   "dry_run",
   "clean_tree",
   "suite",
+  "pushed",
 ] as const;
 export type ConditionKind = (typeof CONDITION_KINDS)[number];
 

@@ -1,8 +1,9 @@
 import { posix } from "node:path";
+import { remoteOf } from "../repo/state.js";
 import { ownLease, type SlotSubject, shortBranch, slotViolations } from "../slots/rules.js";
 import { type Condition, fail, make, pass } from "./condition.js";
 import { dryRunPassed, suitePassed } from "./evidence.js";
-import type { GateFacts } from "./facts.js";
+import type { EvidenceFacts, GateFacts } from "./facts.js";
 import { type AddedMigration, SYMLINK_MODE } from "./migrations.js";
 
 export { CONDITION_KINDS, type Condition, type ConditionKind } from "./condition.js";
@@ -25,10 +26,50 @@ export function conditionsOf(f: GateFacts): Condition[] {
   out.push(noEdits(f));
   if (f.records) {
     if (f.changes.added.length > 0) out.push(dryRunPassed(f, f.records));
+    out.push(...workingCopies(f.records));
     out.push(cleanTree(f));
     out.push(suitePassed(f, f.records));
+    out.push(pushed(f));
   }
   return out;
+}
+
+/** The remote branch is at HEAD: what the head merges and CI checks is what was judged. */
+function pushed(f: GateFacts): Condition {
+  const { branch, head } = f.target;
+  const remote = remoteOf(f.state);
+  if (!branch || !remote)
+    return make({
+      kind: "pushed",
+      file: null,
+      passed: null,
+      detail: "no remote to push to: main_branch is a local branch and git.remote is not set",
+    });
+  const name = `${remote}/${shortBranch(branch)}`;
+  const at = f.state.view.refs.refs.get(name);
+  if (at === head) return pass("pushed", null, `${name} is at HEAD ${head.slice(0, 10)}`);
+  const fix = `git push -u ${remote} ${shortBranch(branch)} (then call gate_status again).`;
+  if (!at) return fail("pushed", null, `not pushed: ${remote} has no branch ${shortBranch(branch)}`, fix);
+  return fail("pushed", null, `${name} is at ${at.slice(0, 10)}, not at HEAD ${head.slice(0, 10)}`, fix);
+}
+
+/**
+ * An uncommitted migration file whose content no dry run has seen: the worker learns it now, not
+ * one commit later (the clean-tree condition says only that something is uncommitted).
+ */
+function workingCopies(r: EvidenceFacts): Condition[] {
+  return r.working
+    .filter((w) => w.sha256 !== null && w.sha256 !== w.lastDryRun)
+    .map((w) =>
+      fail(
+        "dry_run",
+        w.path,
+        w.lastDryRun === null
+          ? "uncommitted, and never dry-run"
+          : "its uncommitted content differs from its last dry run",
+        "Call dry_run_migration (no files argument) on the working copy, then commit.",
+      ),
+    );
 }
 
 function mainConfig(f: GateFacts): Condition {

@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import { readBoundedText } from "../bounded-read.js";
 import { describeSource } from "../config/load.js";
 import type { BaselineDeps } from "../dryrun/baseline.js";
 import { committedChanges } from "../git/changes.js";
@@ -34,6 +36,11 @@ export interface EvidenceFacts {
   dryRuns: DryRunSet[];
   /** The template key a dry run must have used to count now (baseline + main's pending). */
   templateKey: string | null;
+  /**
+   * Migration files with uncommitted changes in the worktree: the working copy's content hash (null
+   * when deleted or unreadable) and the content hash of the worker's latest dry run of that path.
+   */
+  working: { path: string; sha256: string | null; lastDryRun: string | null }[];
 }
 
 /**
@@ -55,6 +62,8 @@ export interface GateFacts {
 }
 
 const DRY_RUN_ROWS = 2000;
+/** The dry run's own limit on a migration file. */
+const WORKING_MAX_BYTES = 5 * 1024 * 1024;
 const DRY_RUN_SETS = 25;
 
 /** Reads the facts for one verdict. `scope: "ci"` skips the worker's own records. */
@@ -101,15 +110,36 @@ async function evidence(
     suite = { error: (err as Error).message };
   }
   const paths = new Set(changes.added.map((f) => f.path));
-  const [suiteRuns, dryRuns, templateKey] = await Promise.all([
+  const [suiteRuns, dryRuns, templateKey, working] = await Promise.all([
     state.store.suiteRuns({ tree: target.tree, profile: "pre_push", limit: 50 }),
     paths.size > 0 && target.worker ? dryRunSets(state, target.worker, paths) : Promise.resolve([]),
     // The baseline (and the engines behind it) loads only when the branch has migrations to judge.
     paths.size > 0
       ? import("../dryrun/templates.js").then((t) => t.currentTemplateKey(ws, state))
       : Promise.resolve(null),
+    workingMigrations(state, target),
   ]);
-  return { suite, suiteRuns, dryRuns, templateKey };
+  return { suite, suiteRuns, dryRuns, templateKey, working };
+}
+
+/** Uncommitted migration files of the worktree, each against the worker's latest dry run of it. */
+async function workingMigrations(state: RepoState, target: GateTarget): Promise<EvidenceFacts["working"]> {
+  const dir = `${state.config.migrations.dir.replace(/\/+$/, "")}/`;
+  const dirty = target.dirtyPaths.filter((p) => p.startsWith(dir) && p.endsWith(".sql"));
+  if (dirty.length === 0 || !target.worker) return [];
+  const root = state.view.repo.root;
+  const rows = await state.store.dryRuns({ worker: target.worker, limit: DRY_RUN_ROWS });
+  return Promise.all(
+    dirty.slice(0, 50).map(async (path) => {
+      const text = await readBoundedText(join(root, path), {
+        maxBytes: WORKING_MAX_BYTES,
+        timeoutMs: 5_000,
+        within: root,
+      }).catch(() => null);
+      const last = rows.find((r) => r.file === path);
+      return { path, sha256: text === null ? null : sha256(text), lastDryRun: last?.sha256 ?? null };
+    }),
+  );
 }
 
 /** The worker's recent dry runs that applied any of `paths`, each read whole (every file of the run). */

@@ -8,7 +8,7 @@ import { type GateTarget, gateTarget } from "./target.js";
 /** What judging a gate uses of `Deps`: the repository state and the evidence. */
 export type GateDeps = RepoStateDeps & BaselineDeps;
 
-export const REQUIREMENTS = ["clean_tree", "suite", "migrations"] as const;
+export const REQUIREMENTS = ["clean_tree", "suite", "migrations", "pushed"] as const;
 export type Requirement = (typeof REQUIREMENTS)[number];
 
 export interface GateResult {
@@ -34,6 +34,7 @@ const REQUIREMENT_OF: Record<ConditionKind, Requirement | null> = {
   dry_run: "migrations",
   collision: "migrations",
   no_edits: "migrations",
+  pushed: "pushed",
 };
 
 /**

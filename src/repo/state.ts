@@ -96,13 +96,19 @@ export function branchAddsOf(main: RefCatalog, branches: RefCatalog[]): Map<numb
   return adds;
 }
 
-async function maybeFetch(ws: RepoStateDeps, view: View, store: StateStore): Promise<FetchOutcome> {
-  const { git: gitConfig, main_branch } = view.loaded.config;
+/** The remote workers push to: git.remote, else main_branch's remote; null when main is a local branch. */
+export function remoteOf(state: Pick<RepoState, "view">): string | null {
+  const { git: gitConfig, main_branch } = state.view.loaded.config;
   // main_branch is a remote-tracking ref (origin/main) unless the config names the remote itself.
-  const tracked = view.refs.remote.has(main_branch)
+  const tracked = state.view.refs.remote.has(main_branch)
     ? main_branch.slice(0, main_branch.indexOf("/"))
     : undefined;
-  const remote = gitConfig.remote ?? tracked;
+  return gitConfig.remote ?? tracked ?? null;
+}
+
+async function maybeFetch(ws: RepoStateDeps, view: View, store: StateStore): Promise<FetchOutcome> {
+  const { git: gitConfig, main_branch } = view.loaded.config;
+  const remote = remoteOf({ view });
   if (!remote) return { status: "skipped", reason: `${main_branch} is a local branch: no remote to fetch` };
   // The throttle is an economy, not a decision: when the state file is too busy to claim it, the
   // call goes on with the refs it has rather than fail.

@@ -4,10 +4,10 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Deps, View } from "../deps.js";
 import { InputError, NotFoundError } from "../errors.js";
-import { committedPaths, mergeBase } from "../git/changes.js";
+import { committedPaths, headCommit, mergeBase } from "../git/changes.js";
 import { cleanCheckout, linkShared } from "../git/checkout.js";
 import { actorOf, type Role, requireRole } from "../identity.js";
-import type { LiveSeen } from "../store/types.js";
+import type { LiveSeen, SuiteRunRecord } from "../store/types.js";
 import { type SuiteDefinition, stepCwd, suiteDefinition } from "./definition.js";
 import { executeSuite } from "./execute.js";
 import type { Progress, SuiteJob, SuiteRun } from "./jobs.js";
@@ -102,10 +102,14 @@ export async function suiteStatus(
       role,
     };
   const store = await ws.store(view.loaded);
-  const [record] = input.jobId ? await store.suiteRuns({ id: input.jobId, limit: 1 }) : [];
+  const record = input.jobId
+    ? (await store.suiteRuns({ id: input.jobId, limit: 1 }))[0]
+    : await latestForHead(ws, store, worker, role);
   if (!record) {
     throw new NotFoundError(
-      input.jobId ? `no suite job ${input.jobId}` : "this server has run no suite yet",
+      input.jobId
+        ? `no suite job ${input.jobId}`
+        : "no suite run is recorded for this HEAD's tree, here or by another server",
       "run_pre_push_suite starts one and answers its job id.",
     );
   }
@@ -116,6 +120,24 @@ export async function suiteStatus(
     finished: record.state !== "running",
     role,
   };
+}
+
+/**
+ * Without a job id and with no job in this process: the latest recorded run of this HEAD's tree
+ * (the worker's own first), of the profile the caller runs by default. Runs on main's HEAD for the tester.
+ */
+async function latestForHead(
+  ws: SuiteDeps,
+  store: Awaited<ReturnType<SuiteDeps["store"]>>,
+  worker: string,
+  role: string,
+): Promise<SuiteRunRecord | undefined> {
+  const profile = role === "tester" ? "smoke" : "pre_push";
+  if (profile === "smoke") return (await store.suiteRuns({ profile, limit: 1 }))[0];
+  const { tree } = await headCommit(ws.git).catch(() => ({ tree: null }));
+  if (!tree) return undefined;
+  const runs = await store.suiteRuns({ tree, profile, limit: 20 });
+  return runs.find((r) => r.worker === worker) ?? runs[0];
 }
 
 function waitSecondsOf(given: number | undefined, fallback: number): number {

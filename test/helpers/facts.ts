@@ -15,6 +15,8 @@ import type { LeaseRow, StateStore } from "../../src/store/types.js";
  */
 export const DIR = "db/migrations";
 export const NOW = 1_800_000_000_000;
+/** The judged HEAD of `facts()` unless a test names another. */
+export const HEAD = "h".repeat(40);
 
 type Files = Record<string, string> | string[];
 
@@ -36,6 +38,8 @@ export interface StateSpec {
   migrations?: Record<string, unknown>;
   config?: Record<string, unknown>;
   branch?: string | null;
+  /** Where origin has the judged branch: default the facts' HEAD (pushed); null for never pushed. */
+  pushedAt?: string | null;
 }
 
 export function repoState(spec: StateSpec): RepoState {
@@ -81,7 +85,12 @@ export function repoState(spec: StateSpec): RepoState {
     view: {
       repo: { root: "/nowhere", commonDir: "/nowhere/.git" },
       refs: {
-        refs: new Map([["origin/main", main.sha]]),
+        refs: new Map([
+          ["origin/main", main.sha],
+          ...(branch && spec.pushedAt !== null
+            ? [[`origin/${branch}`, spec.pushedAt ?? HEAD] as [string, string]]
+            : []),
+        ]),
         remote: new Set(["origin/main"]),
         head: branch,
         key: "",
@@ -149,7 +158,7 @@ export function facts(spec: FactsSpec): GateFacts {
     kind: "worktree",
     worker: "ann",
     branch,
-    head: "h".repeat(40),
+    head: HEAD,
     tree: "t".repeat(40),
     dirty: false,
     dirtyPaths: [],

@@ -47,6 +47,7 @@ const evidence = (over: Partial<EvidenceFacts> = {}): EvidenceFacts => ({
   suiteRuns: [run("S1")],
   dryRuns: [],
   templateKey: "tpl",
+  working: [],
   ...over,
 });
 
@@ -187,6 +188,58 @@ describe("verdict conditions (pure functions of the facts)", () => {
     };
     f.state.config.gate = { require: ["suite"], reporter_timeout_seconds: 60 };
     expect(failed(f)).toEqual(["main_config"]);
+  });
+
+  it("pushed: the remote branch at HEAD is green; never pushed or behind is red, fixed last", () => {
+    const at = (pushedAt: string | null | undefined, over: Partial<Parameters<typeof facts>[0]> = {}) =>
+      facts({
+        state: repoState({ main: ["1_a.sql"], pushedAt }),
+        scope: "gate",
+        records: evidence(),
+        ...over,
+      });
+    expect(failed(at(undefined))).toEqual([]);
+    const never = judge(at(null)).unmet;
+    expect(never.map((c) => c.kind)).toEqual(["pushed"]);
+    expect(never[0]!.detail).toBe("not pushed: origin has no branch mai/ann/task");
+    expect(never[0]!.fix).toBe("git push -u origin mai/ann/task (then call gate_status again).");
+    const behind = judge(at("b".repeat(40))).unmet;
+    expect(behind[0]!.detail).toBe(`origin/mai/ann/task is at bbbbbbbbbb, not at HEAD ${"h".repeat(10)}`);
+    // Red on everything: the fixes in the order they must be done, pushing last.
+    const all = at(null, {
+      target: { dirty: true, dirtyPaths: ["x.go"] },
+      records: evidence({ suiteRuns: [] }),
+    });
+    expect(failed(all)).toEqual(["clean_tree", "suite", "pushed"]);
+    // A config may leave pushing out of the gate: then it is shown, not counted.
+    const optional = at(null);
+    optional.state.config.gate = {
+      require: ["clean_tree", "suite", "migrations"],
+      reporter_timeout_seconds: 60,
+    };
+    expect(failed(optional)).toEqual([]);
+    expect(judge(optional).conditions.find((c) => c.kind === "pushed")).toMatchObject({
+      passed: false,
+      required: false,
+    });
+  });
+
+  it("an uncommitted migration whose content no dry run has seen is named before the clean tree", () => {
+    const path = `${DIR}/5_new.sql`;
+    const dirty = (working: EvidenceFacts["working"]) =>
+      facts({
+        state: repoState({ main: ["1_a.sql"] }),
+        scope: "gate",
+        target: { dirty: true, dirtyPaths: working.map((w) => w.path) },
+        records: evidence({ working }),
+      });
+    const never = judge(dirty([{ path, sha256: "now", lastDryRun: null }])).unmet;
+    expect(never.map((c) => `${c.kind} ${c.file ?? ""}`.trim())).toEqual([`dry_run ${path}`, "clean_tree"]);
+    expect(never[0]!.detail).toBe("uncommitted, and never dry-run");
+    const edited = judge(dirty([{ path, sha256: "now", lastDryRun: "before" }])).unmet;
+    expect(edited[0]!.detail).toBe("its uncommitted content differs from its last dry run");
+    // Dry-run on the working copy: only the commit is left to do.
+    expect(failed(dirty([{ path, sha256: "now", lastDryRun: "now" }]))).toEqual(["clean_tree"]);
   });
 
   it("CI scope applies only the conditions that need no worker records", () => {
