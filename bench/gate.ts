@@ -36,6 +36,7 @@ export async function benchGate(): Promise<void> {
       ["-c", "user.name=b", "-c", "user.email=b@b.invalid", "commit", "-qm", "three migrations"],
       { cwd },
     );
+    await execa("git", ["push", "-q", "origin", "HEAD"], { cwd });
     await call("dry_run_migration");
     await call("run_pre_push_suite");
     if ((await call("gate_status")).green !== true) throw new Error("the bench's gate is not green");

@@ -81,16 +81,19 @@ export const outputSchema = {
       slots: z.array(z.object({ check: z.string(), passed: z.boolean(), message: z.string() })),
       lint: z.union([
         z.object({
-          findings: z.array(
-            z.object({
-              rule: z.string(),
-              level: z.string(),
-              message: z.string(),
-              help: z.string().nullable(),
-              line: z.number(),
-              column: z.number(),
-            }),
-          ),
+          findings: z
+            .array(
+              z.object({
+                rule: z.string(),
+                level: z.string(),
+                message: z.string(),
+                help: z.string().nullable().describe("squawk's fix, where it has one"),
+                line: z.number(),
+                column: z.number(),
+                advisory: z.literal(true).describe("lint never fails the dry run or the gate"),
+              }),
+            )
+            .describe("squawk's findings, minus dry_run.lint.ignore's rules: advice, never red"),
         }),
         z.object({ error: z.string() }),
       ]),
@@ -138,7 +141,10 @@ export function toOutput(r: DryRunResult, gateNext: string | null = null) {
       locks: f.locks,
       failure: f.failure,
       slots: f.slots,
-      lint: f.lint,
+      lint:
+        "findings" in f.lint
+          ? { findings: f.lint.findings.map((x) => ({ ...x, advisory: true as const })) }
+          : f.lint,
       notes: f.notes,
     })),
     main_failure: r.mainFailure,
@@ -182,8 +188,13 @@ export function toText(r: DryRunResult, gateNext: string | null = null): string 
     lines.push(`- ${f.path}: ${f.status}${ms}`);
     if (f.failure) lines.push(describeFailure(f.failure));
     for (const s of f.slots.filter((x) => !x.passed)) lines.push(`  slot check ${s.check}: ${s.message}`);
+    for (const n of f.notes) lines.push(`  note: ${n}`);
     if ("findings" in f.lint && f.lint.findings.length > 0) {
-      lines.push(`  squawk: ${f.lint.findings.map((x) => `line ${x.line} ${x.rule}`).join("; ")}`);
+      lines.push(
+        "  squawk (advisory: it never fails the dry run; mute a rule with dry_run.lint.ignore on main):",
+      );
+      for (const x of f.lint.findings)
+        lines.push(`    line ${x.line} ${x.rule}: ${x.message}${x.help ? ` Fix: ${x.help}` : ""}`);
     }
     if (f.locks) {
       const held = Object.entries(f.locks).map(([mode, rels]) => `${mode} on ${rels.join(", ")}`);

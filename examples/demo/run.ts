@@ -196,8 +196,12 @@ async function main(): Promise<void> {
     say(`   $ ${spelled}    (exit ${shimmed.exitCode})`);
     say(`${shimmed.stdout}${shimmed.stderr}`.trim().replace(/^/gm, "   ✗ "));
 
-    step(11, "ann runs the suite for this HEAD, and reports again: accepted, the reporter runs");
-    await ann.call("run_pre_push_suite", {});
+    step(
+      11,
+      "ann runs the suite for this HEAD, pushes (the gate says so), and reports again: accepted, the reporter runs",
+    );
+    show(await ann.call("run_pre_push_suite", {}));
+    await sandbox.git(annDir, "push", "-q", "origin", "HEAD");
     show(await ann.call("gate_status", {}));
     const accepted = await ann.call("report_completed", { summary: "users.email added and validated" });
     show(accepted);

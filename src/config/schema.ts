@@ -248,7 +248,13 @@ export const prodSchema = z
   .strict()
   .default(PROD_DEFAULTS);
 
-const DRY_RUN_DEFAULTS = { site_safety: true, queries: [], lock: { max_rows: 100_000 }, other_branches: 5 };
+const DRY_RUN_DEFAULTS = {
+  site_safety: true,
+  queries: [],
+  lock: { max_rows: 100_000 },
+  other_branches: 5,
+  lint: { ignore: [] },
+};
 
 export const dryRunSchema = z
   .object({
@@ -287,6 +293,16 @@ export const dryRunSchema = z
       .describe(
         "rehearse the branch's files after each of up to this many other branches' unmerged migrations (a warning, never red)",
       ),
+    lint: z
+      .object({
+        ignore: z
+          .array(z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, "a squawk rule name, e.g. prefer-identity"))
+          .max(100)
+          .default([])
+          .describe("squawk rules this repository does not follow (its findings are advisory either way)"),
+      })
+      .strict()
+      .default({ ignore: [] }),
   })
   .strict()
   .default(DRY_RUN_DEFAULTS);

@@ -147,6 +147,7 @@ async function runInOneTransaction(
         (s) => !FOLDED.has(s.transactionControl ?? ""),
         explain,
         probe && ((st) => probe.after(session, file, st, true)),
+        notes,
       );
       const durationMs = performance.now() - started;
       if (failure) {
@@ -201,6 +202,7 @@ async function runOwnTransaction(
   probe?: Probe,
 ): Promise<FileRun> {
   const started = performance.now();
+  const notes = foldNotes(file);
   await session.query("BEGIN");
   const failure = await runStatements(
     session,
@@ -208,6 +210,7 @@ async function runOwnTransaction(
     (s) => !FOLDED.has(s.transactionControl ?? ""),
     explain,
     probe && ((st) => probe.after(session, file, st, true)),
+    notes,
   );
   if (!failure) await probe?.afterFile?.(session, file, true);
   const locks = failure ? null : await newLocks(session, new Set());
@@ -219,7 +222,7 @@ async function runOwnTransaction(
     ran: "transaction",
     locks,
     failure,
-    notes: foldNotes(file),
+    notes,
   };
 }
 
@@ -232,6 +235,10 @@ async function runAutocommit(
   const started = performance.now();
   // The probe must know whether the file's own BEGIN … COMMIT is open: inside it, savepoints.
   let open = false;
+  const reasons = [...new Set(file.analysis.nonTransactional.map((s) => s.nonTransactional))].join(", ");
+  const notes = [
+    `ran statement by statement outside a transaction (${reasons}) on a disposable clone; locks are not observable`,
+  ];
   const failure = await runStatements(
     session,
     file,
@@ -242,19 +249,17 @@ async function runAutocommit(
       else if (st.transactionControl) open = false;
       await probe?.after(session, file, st, open);
     },
+    notes,
   );
   if (failure) await session.query("ROLLBACK").catch(() => undefined);
   else await probe?.afterFile?.(session, file, open);
-  const reasons = [...new Set(file.analysis.nonTransactional.map((s) => s.nonTransactional))].join(", ");
   return {
     status: failure ? "failed" : "applied",
     durationMs: performance.now() - started,
     ran: "autocommit",
     locks: null,
     failure,
-    notes: [
-      `ran statement by statement outside a transaction (${reasons}) on a disposable clone; locks are not observable`,
-    ],
+    notes,
   };
 }
 
@@ -263,19 +268,42 @@ async function runStatements(
   file: PreparedFile,
   include: (s: SqlStatement) => boolean,
   explain: Explain,
-  after?: (statement: SqlStatement) => Promise<void>,
+  after: ((statement: SqlStatement) => Promise<void>) | undefined,
+  notes: string[],
 ): Promise<FailureReport | null> {
   for (const statement of file.analysis.statements) {
     if (!include(statement)) continue;
+    let outcome: Awaited<ReturnType<ScratchSession["query"]>>;
     try {
-      await session.query(statement.text);
+      outcome = await session.query(statement.text);
     } catch (err) {
       if (err instanceof CancelledError) throw err;
       return failureOf(err, file, statement, explain);
     }
+    const data = dataNote(statement, outcome.rowCount);
+    if (data) notes.push(data);
     await after?.(statement);
   }
   return null;
+}
+
+const DATA_STATEMENTS: Record<string, string> = {
+  UpdateStmt: "UPDATE",
+  DeleteStmt: "DELETE",
+  InsertStmt: "INSERT",
+  MergeStmt: "MERGE",
+};
+
+/**
+ * What a rehearsal on a clone of the schema cannot say: a statement that changes rows ran on empty
+ * (or template) tables, so how it treats production's data — and how long it takes there — was not
+ * rehearsed. The answer says so with the rows it touched here.
+ */
+function dataNote(statement: SqlStatement, rowCount: number | null | undefined): string | null {
+  const verb = DATA_STATEMENTS[statement.kind];
+  if (!verb) return null;
+  const touched = rowCount === null || rowCount === undefined ? "" : ` touched ${rowCount} row(s) here`;
+  return `line ${statement.line}: this ${verb}${touched} — the clone has production's schema, not its rows: what it does to production's data (and how long it takes there) is not rehearsed`;
 }
 
 /** The database's error placed on the file's line and column, with an explanation where one exists. */

@@ -8,6 +8,8 @@ import { MaiGateError } from "../errors.js";
 /** One executed statement's rows. */
 export interface QueryOutcome {
   rows: Record<string, unknown>[];
+  /** Rows the statement inserted, updated or deleted, where the engine says (null otherwise). */
+  rowCount?: number | null;
 }
 
 /**

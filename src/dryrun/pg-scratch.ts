@@ -79,7 +79,7 @@ export function sessionOf(client: pg.Client, cancel?: () => Promise<void>): Scra
     async query(sql) {
       const result = (await client.query(sql)) as pg.QueryResult | pg.QueryResult[];
       const last = Array.isArray(result) ? result.at(-1) : result;
-      return { rows: last?.rows ?? [] };
+      return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? null };
     },
   };
 }

@@ -56,7 +56,8 @@ function sessionOf(db: PGlite): ScratchSession {
   return {
     async query(sql) {
       const results = await db.exec(sql);
-      return { rows: results.at(-1)?.rows ?? [] };
+      const last = results.at(-1);
+      return { rows: last?.rows ?? [], rowCount: last?.affectedRows ?? null };
     },
   };
 }

@@ -75,6 +75,7 @@ export async function rehearse(
     explainFailure(facts, changes) ?? privilegeNote(facts.sqlstate, engine.kind);
   const linting = lintMigrations(files, {
     assumeInTransaction: state.config.migrations.transaction === "per-file",
+    ignore: state.config.dry_run.lint.ignore,
   });
   const prepared = await prepare(files);
   const ran = prepared.flatMap((p) => (p.ok ? [p.file] : []));

@@ -44,12 +44,13 @@ function squawkBinary(): string {
  */
 export async function lintMigrations(
   files: { path: string; absolute: string }[],
-  options: { pgVersion?: string; assumeInTransaction: boolean; timeoutMs?: number },
+  options: { pgVersion?: string; assumeInTransaction: boolean; ignore?: string[]; timeoutMs?: number },
 ): Promise<LintOutcome> {
   if (files.length === 0) return { ok: true, findings: new Map() };
   const args = ["--reporter", "json"];
   if (options.pgVersion) args.push("--pg-version", options.pgVersion);
   if (options.assumeInTransaction) args.push("--assume-in-transaction");
+  if (options.ignore && options.ignore.length > 0) args.push(`--exclude=${options.ignore.join(",")}`);
   const { execa } = await loadExeca();
   const r = await execa(squawkBinary(), [...args, ...files.map((f) => f.absolute)], {
     reject: false,

@@ -40,6 +40,7 @@ describe("Claude Code hooks, through the built CLI", () => {
     await writeFile(join(root, "feature.txt"), "work\n");
     await app.sandbox.git(root, "add", "-A");
     await app.sandbox.git(root, "commit", "-qm", "work");
+    await app.sandbox.git(root, "push", "-q", "origin", "HEAD");
     const bash = (command: string) => ({
       hook_event_name: "PreToolUse",
       tool_name: "Bash",
@@ -67,6 +68,7 @@ describe("Claude Code hooks, through the built CLI", () => {
     await writeFile(join(root, "feature.txt"), "parsed work\n");
     await app.sandbox.git(root, "add", "-A");
     await app.sandbox.git(root, "commit", "-qm", "work");
+    await app.sandbox.git(root, "push", "-q", "origin", "HEAD");
     const bash = (command: string) => ({ tool_name: "Bash", tool_input: { command }, cwd: root });
     const spellings = [
       "{ mai report completed x; }",
@@ -98,6 +100,7 @@ describe("Claude Code hooks, through the built CLI", () => {
     await writeFile(join(root, "fast.txt"), "work\n");
     await app.sandbox.git(root, "add", "-A");
     await app.sandbox.git(root, "commit", "-qm", "work");
+    await app.sandbox.git(root, "push", "-q", "origin", "HEAD");
     const bash = (command: string) => ({ tool_name: "Bash", tool_input: { command }, cwd: root });
     expect(await hook("pre-tool-use", bash("ls -la"))).toBeNull();
     const common = (await c.workspace.repo()).commonDir;
@@ -153,6 +156,9 @@ describe("Claude Code hooks, through the built CLI", () => {
     expect(String(blocked?.reason)).toContain("RED");
     expect(await hook("stop", { hook_event_name: "Stop", stop_hook_active: true, cwd: root })).toBeNull();
     await c.call("run_pre_push_suite", {});
+    const unpushed = await hook("stop", { hook_event_name: "Stop", stop_hook_active: false, cwd: root });
+    expect(String(unpushed?.reason)).toContain("pushed: not pushed");
+    await app.sandbox.git(root, "push", "-q", "origin", "HEAD");
     expect(await hook("stop", { hook_event_name: "Stop", stop_hook_active: false, cwd: root })).toBeNull();
   });
 });

@@ -50,8 +50,9 @@ describe("evidence is bound to the committed content", () => {
       await git("add", "-A");
       await git("commit", "-qm", message);
     };
+    const push = () => git("push", "-q", "origin", "HEAD");
     const gate = async () => structured<Gate>(await c.call("gate_status", {}));
-    return { c, root, git, commit, gate };
+    return { c, root, git, commit, push, gate };
   }
 
   const failing = (g: Gate) => g.conditions.filter((x) => x.passed === false).map((x) => x.kind);
@@ -59,6 +60,7 @@ describe("evidence is bound to the committed content", () => {
   it("skip-worktree: a committed failing test.sh with a passing copy on disk stays red and cannot be reported", async () => {
     const w = await worker("mai/ann/skip");
     await w.commit({ "test.sh": "echo committed test fails; exit 1\n" }, "a failing test");
+    await w.push();
     await w.git("update-index", "--skip-worktree", "test.sh");
     await writeFile(join(w.root, "test.sh"), "exit 0\n");
     expect((await w.git("status", "--porcelain")).trim()).toBe("");
@@ -88,6 +90,7 @@ describe("evidence is bound to the committed content", () => {
       { "test.sh": "if [ -f local-pass.sh ]; then sh local-pass.sh; else exit 1; fi\n" },
       "test",
     );
+    await w.push();
     const exclude = join((await w.c.workspace.repo()).commonDir, "info", "exclude");
     await appendFile(exclude, "\nlocal-pass.sh\n");
     await writeFile(join(w.root, "local-pass.sh"), "exit 0\n");

@@ -42,6 +42,7 @@ describe("the completion gate, end to end through a real MCP client", () => {
       await w.c.call("reserve_migration_slot", { name: "add_note_index" }),
     ).leases[0]!;
     await w.commit({ [lease.files[0]!]: "CREATE INDEX t1_note ON t1 (note);\n" }, "add an index");
+    await w.push();
     expect(unmetKinds(await gate(w)).sort()).toEqual(["dry_run", "suite"]);
     const refused = await w.c.call("report_completed", { summary: "added an index" });
     expect(refused.isError).toBe(true);
@@ -70,6 +71,8 @@ describe("the completion gate, end to end through a real MCP client", () => {
     const w = await workerSession(app, "mai/ben/stale");
     await greenMigration(w, "stale_index", "CREATE INDEX t1_stale ON t1 (note);\n");
     await w.commit({ "NOTES.md": "one more thing\n" }, "one more commit");
+    expect(unmetKinds(await gate(w))).toEqual(["suite", "pushed"]);
+    await w.push();
     const g = await gate(w);
     expect(g.green).toBe(false);
     expect(unmetKinds(g)).toEqual(["suite"]);
@@ -93,6 +96,7 @@ describe("the completion gate, end to end through a real MCP client", () => {
       { [file]: "CREATE INDEX t1_older ON t1 (note);\nCREATE INDEX t2_older ON t2 (note);\n" },
       "more indexes",
     );
+    await w.push();
     await w.c.call("run_pre_push_suite", {});
     const g = await gate(w);
     expect(unmetKinds(g)).toEqual(["dry_run"]);
@@ -124,6 +128,7 @@ describe("the completion gate, end to end through a real MCP client", () => {
       },
       "edit an applied migration",
     );
+    await w.push();
     await w.c.call("run_pre_push_suite", {});
     const g = await gate(w);
     expect(unmetKinds(g)).toEqual(["no_edits"]);
@@ -172,6 +177,7 @@ gate: { reporter: ${argv}, reporter_timeout_seconds: 1 }
       "reporter",
     );
     const c = await app.session(`mai/rep/${status}`);
+    await app.sandbox.git((await c.workspace.repo()).root, "push", "-q", "origin", "HEAD");
     await c.call("run_pre_push_suite", {});
     const r = await c.call("report_completed", { summary: "done" });
     const out = structured<{ accepted: boolean; reported: boolean; reporter: { status: string } }>(r);

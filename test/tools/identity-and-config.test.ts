@@ -122,6 +122,7 @@ describe("identity is not the worker's to pick", () => {
   it("report_completed: MAI_WORKER=bob on alice's green branch records nothing and runs no reporter", async () => {
     const alice = await workerSession(app, "mai/alice/report");
     const sha = await alice.commit({ "feature.txt": "done\n" }, "the work");
+    await alice.push();
     expect(structured<{ state: string }>(await alice.c.call("run_pre_push_suite", {})).state).toBe("passed");
     expect(structured<Gate>(await alice.c.call("gate_status", {})).green).toBe(true);
 

@@ -110,7 +110,7 @@ describe("run_pre_push_suite and suite_status", () => {
       checkout: { kind: "clean" },
     });
     expect(textOf(r)).toContain("Your uncommitted changes were NOT part of this run");
-    expect(textOf(r)).toContain("Next: commit your changes and run again");
+    expect(textOf(r)).toContain("Next: commit your changes (git add -A && git commit)");
   });
 
   it("reports a failing step with its exit and tail, skips the rest, and parses Go's output", async () => {
