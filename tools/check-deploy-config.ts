@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { checkDeployConfig, type DeployConfigResult } from "../src/deploy-config/service.js";
+import type { DeployConfigResult } from "../src/deploy-config/service.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { ok, runTool, type ToolDeps } from "./result.js";
 
@@ -127,6 +127,7 @@ Call it when changing deploy settings or after an outage; apply each finding's f
     },
     (args) =>
       runTool(deps, name, async () => {
+        const { checkDeployConfig } = await import("../src/deploy-config/service.js");
         const result = await checkDeployConfig(deps.workspace, { file: args.file });
         return ok(toOutput(result), toText(result));
       }),

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { type DeployStatus, type SourceReport, VERDICTS } from "../src/deploy/report.js";
 import { smokeLine } from "../src/deploy/smoke-line.js";
-import { deployStatus } from "../src/deploy/status.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { fence, iso, ok, runTool, type ToolDeps } from "./result.js";
 
@@ -284,6 +283,7 @@ Call it before merging or deploying, after a deploy, and when something looks wr
     },
     (args) =>
       runTool(deps, name, async () => {
+        const { deployStatus } = await import("../src/deploy/status.js");
         const status = await deployStatus(deps.workspace, { fresh: args.fresh });
         return ok(toOutput(status), toText(status));
       }),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { FailureReport } from "../src/dryrun/apply.js";
-import { mainFailureMeaning } from "../src/dryrun/baseline.js";
-import { type DryRunResult, dryRun } from "../src/dryrun/service.js";
+import { mainFailureMeaning } from "../src/dryrun/meaning.js";
+import type { DryRunResult } from "../src/dryrun/service.js";
 import { nextForWorker } from "../src/gate/next.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { fence, ok, runTool, type ToolDeps } from "./result.js";
@@ -251,6 +251,7 @@ Site safety is part of passing: the queries the live app runs (production's pg_s
     },
     (args, extra) =>
       runTool(deps, name, async () => {
+        const { dryRun } = await import("../src/dryrun/service.js");
         const result = await dryRun(deps.workspace, { files: args.files, signal: extra.signal });
         const gateNext = result.passed ? await nextForWorker(deps.workspace) : null;
         return ok(toOutput(result, gateNext), toText(result, gateNext));

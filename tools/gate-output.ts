@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { CONDITION_KINDS } from "../src/gate/conditions.js";
+import { CONDITION_KINDS, describeCondition, REQUIREMENTS } from "../src/gate/condition.js";
 import { workerNext } from "../src/gate/next.js";
-import { describeCondition, type GateResult, REQUIREMENTS } from "../src/gate/service.js";
+import type { GateResult } from "../src/gate/service.js";
 
 /** The gate as gate_status, report_completed and verify_completion answer it. */
 export const gateSchema = z.object({

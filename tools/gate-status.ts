@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { describeGate } from "../src/gate/describe.js";
 import { workerNext } from "../src/gate/next.js";
-import { describeGate, type GateResult, gateStatus } from "../src/gate/service.js";
+import type { GateResult } from "../src/gate/service.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { gateOutput, gateSchema } from "./gate-output.js";
 import { ok, runTool, type ToolDeps } from "./result.js";
@@ -50,6 +51,7 @@ Call it before report_completed, and work through "unmet" top to bottom (the ord
     },
     (args) =>
       runTool(deps, name, async () => {
+        const { gateStatus } = await import("../src/gate/service.js");
         const gate = await gateStatus(deps.workspace, { branch: args.branch, worker: args.worker });
         const { role } = (await deps.workspace.view()).identity;
         const next = role === "worker" ? workerNext(gate) : headNext(gate);

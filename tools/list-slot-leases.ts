@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ago, duration } from "../src/ages.js";
-import { type ListResult, listLeases } from "../src/slots/list.js";
-import { LEASE_STATES } from "../src/slots/states.js";
+import { LEASE_STATES } from "../src/slots/lease-states.js";
+import type { ListResult } from "../src/slots/list.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { fence, iso, ok, runTool, type ToolDeps } from "./result.js";
 import { fetchOut, fetchSchema, productionOut, productionSchema } from "./shared-schemas.js";
@@ -237,6 +237,7 @@ Workers: call it to check your own lease (worker filter) when a tool reports a c
     },
     (args) =>
       runTool(deps, name, async () => {
+        const { listLeases } = await import("../src/slots/list.js");
         const result = await listLeases(deps.workspace, {
           worker: args.worker,
           states: args.states,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type ReleaseResult, releaseSlot } from "../src/slots/release.js";
+import type { ReleaseResult } from "../src/slots/release.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { iso, ok, runTool, type ToolDeps } from "./result.js";
 
@@ -84,6 +84,7 @@ The version stays taken while any branch still has a file with it, so delete the
     },
     (args) =>
       runTool(deps, name, async () => {
+        const { releaseSlot } = await import("../src/slots/release.js");
         const result = await releaseSlot(deps.workspace, {
           leaseId: args.lease_id,
           version: args.version,

@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { MAX_SUMMARY } from "../src/gate/condition.js";
+import { describeGate } from "../src/gate/describe.js";
 import { workerNext } from "../src/gate/next.js";
-import { MAX_SUMMARY, reportCompleted } from "../src/gate/report.js";
-import { describeGate } from "../src/gate/service.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { gateOutput, gateSchema } from "./gate-output.js";
 import { fence, iso, ok, runTool, type ToolDeps } from "./result.js";
@@ -56,6 +56,7 @@ Call it once, after committing and pushing, when gate_status is green. If the re
     },
     (args) =>
       runTool(deps, name, async () => {
+        const { reportCompleted } = await import("../src/gate/report.js");
         const r = await reportCompleted(deps.workspace, { summary: args.summary, worker: args.worker });
         if (!r.accepted) {
           const out = {

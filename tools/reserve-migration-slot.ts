@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { MAX_COUNT, MAX_NAME_LENGTH } from "../src/slots/names.js";
-import { type ReserveResult, reserveSlot } from "../src/slots/reserve.js";
+import type { ReserveResult } from "../src/slots/reserve.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { iso, ok, runTool, type ToolDeps } from "./result.js";
 import { fetchOut, fetchSchema, productionOut, productionSchema } from "./shared-schemas.js";
@@ -143,6 +143,7 @@ Calling it again with the same name returns the same lease (safe to retry; it re
     },
     (args) =>
       runTool(deps, name, async () => {
+        const { reserveSlot } = await import("../src/slots/reserve.js");
         const result = await reserveSlot(deps.workspace, { name: args.name, count: args.count });
         return ok(toOutput(result), toText(result));
       }),

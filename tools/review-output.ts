@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { ago, duration, short } from "../src/ages.js";
-import { describeCondition } from "../src/gate/service.js";
+import { describeCondition } from "../src/gate/condition.js";
 import { type Review, type ReviewedBranch, STALE_RULES, type WorkerReview } from "../src/review/types.js";
-import { LEASE_STATES } from "../src/slots/states.js";
+import { LEASE_STATES } from "../src/slots/lease-states.js";
 import { iso } from "./result.js";
 import { fetchOut, fetchSchema, productionOut, productionSchema } from "./shared-schemas.js";
 

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { reviewWorkers } from "../src/review/service.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { ok, runTool, type ToolDeps } from "./result.js";
 import { reviewOutput, reviewSchema, reviewText } from "./review-output.js";
@@ -38,6 +37,7 @@ Call it first when reviewing, then act on "next" (most urgent first): tell a wor
     },
     (args) =>
       runTool(deps, name, async () => {
+        const { reviewWorkers } = await import("../src/review/service.js");
         const review = await reviewWorkers(deps.workspace, { worker: args.worker });
         return ok(reviewOutput(review), reviewText(review));
       }),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type RevokeResult, revokeWorkerLeases } from "../src/slots/release.js";
+import type { RevokeResult } from "../src/slots/release.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { iso, ok, runTool, type ToolDeps } from "./result.js";
 
@@ -83,6 +83,7 @@ The versions stay taken while any branch still has a file with them. Tell the wo
     },
     (args) =>
       runTool(deps, name, async () => {
+        const { revokeWorkerLeases } = await import("../src/slots/release.js");
         const r = await revokeWorkerLeases(deps.workspace, { worker: args.worker, reason: args.reason });
         const out = {
           worker: r.worker,

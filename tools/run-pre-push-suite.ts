@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { nextForWorker } from "../src/gate/next.js";
-import { PROFILES } from "../src/suite/definition.js";
-import { DEFAULT_WAIT_S, MAX_WAIT_S, runSuite } from "../src/suite/service.js";
+import { DEFAULT_WAIT_S, MAX_WAIT_S, PROFILES } from "../src/suite/limits.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { ok, runTool, type ToolDeps } from "./result.js";
 import { suiteOutput, suiteOutputSchema, suiteText } from "./suite-output.js";
@@ -44,6 +43,7 @@ If this tree already passed, it answers at once from the record (the smoke profi
     (args, extra) =>
       runTool(deps, name, async () => {
         const token = extra._meta?.progressToken;
+        const { runSuite } = await import("../src/suite/service.js");
         const answer = await runSuite(deps.workspace, {
           profile: args.profile,
           waitSeconds: args.wait_seconds,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { nextForWorker } from "../src/gate/next.js";
-import { MAX_WAIT_S, suiteStatus } from "../src/suite/service.js";
+import { MAX_WAIT_S } from "../src/suite/limits.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { ok, runTool, type ToolDeps } from "./result.js";
 import { suiteOutput, suiteOutputSchema, suiteText } from "./suite-output.js";
@@ -39,6 +39,7 @@ export function register(server: ToolRegistrar, deps: ToolDeps): void {
     },
     (args, extra) =>
       runTool(deps, name, async () => {
+        const { suiteStatus } = await import("../src/suite/service.js");
         const answer = await suiteStatus(deps.workspace, {
           jobId: args.job_id,
           waitSeconds: args.wait_seconds,

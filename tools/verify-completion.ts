@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { describeGate } from "../src/gate/service.js";
-import { type Verification, verifyCompletion } from "../src/gate/verify.js";
+import { describeGate } from "../src/gate/describe.js";
+import type { Verification } from "../src/gate/verify.js";
 import type { ToolRegistrar } from "./dispatch.js";
 import { gateOutput, gateSchema } from "./gate-output.js";
 import { fence, iso, ok, runTool, type ToolDeps } from "./result.js";
@@ -86,6 +86,7 @@ Call it before merging a branch a worker says is done, with the worker, branch a
     },
     (args) =>
       runTool(deps, name, async () => {
+        const { verifyCompletion } = await import("../src/gate/verify.js");
         const v = await verifyCompletion(deps.workspace, args, { roles: ["head"] });
         return ok(verificationOutput(v), verificationText(v, args));
       }),

@@ -16,6 +16,13 @@ export const CONDITION_KINDS = [
 ] as const;
 export type ConditionKind = (typeof CONDITION_KINDS)[number];
 
+/** What `gate.require` may name; each condition counts toward one (main_config always counts). */
+export const REQUIREMENTS = ["clean_tree", "suite", "migrations", "pushed"] as const;
+export type Requirement = (typeof REQUIREMENTS)[number];
+
+/** The longest completion summary report_completed takes. */
+export const MAX_SUMMARY = 8000;
+
 /** One condition: passed, failed, or not observable (null), and how to fix it. */
 export interface Condition {
   kind: ConditionKind;
@@ -47,3 +54,8 @@ export const fail = (
   fix: string,
   rule: string | null = null,
 ) => make({ kind, file, passed: false, detail, fix, rule });
+
+/** One line per unmet condition: `kind[/rule] file: detail. Fix: …`. */
+export function describeCondition(c: Condition): string {
+  return `${c.kind}${c.rule ? `/${c.rule}` : ""}${c.file ? ` ${c.file}` : ""}: ${c.detail}.${c.fix ? ` Fix: ${c.fix}` : ""}`;
+}

@@ -1,7 +1,5 @@
-import { gatherRepoState } from "../repo/state.js";
-import type { Condition } from "./conditions.js";
-import { evaluate, type GateDeps, type GateResult } from "./service.js";
-import { gateTarget } from "./target.js";
+import type { Condition } from "./condition.js";
+import type { GateDeps, GateResult } from "./service.js";
 
 /**
  * A worker's next step, computed from the verdict: the fix of the first unmet condition (they come
@@ -39,6 +37,11 @@ function step(c: Condition): string {
  */
 export async function nextForWorker(ws: GateDeps): Promise<string | null> {
   try {
+    const [{ gatherRepoState }, { evaluate }, { gateTarget }] = await Promise.all([
+      import("../repo/state.js"),
+      import("./service.js"),
+      import("./target.js"),
+    ]);
     const state = await gatherRepoState(ws, { fetch: false });
     if (state.view.identity.role !== "worker") return null;
     return workerNext(await evaluate(ws, state, await gateTarget(ws.git, state, {})));

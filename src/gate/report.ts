@@ -13,7 +13,9 @@ import { gateTarget } from "./target.js";
 /** The parts of `Deps` this module uses. */
 type Uses = GateDeps & Pick<Deps, "env">;
 
-export const MAX_SUMMARY = 8000;
+import { MAX_SUMMARY } from "./condition.js";
+
+export { MAX_SUMMARY };
 
 export type ReportResult =
   | { accepted: false; gate: GateResult }

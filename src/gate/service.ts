@@ -1,6 +1,7 @@
 import type { BaselineDeps } from "../dryrun/baseline.js";
 import { requireRole } from "../identity.js";
 import { gatherRepoState, type RepoState, type RepoStateDeps } from "../repo/state.js";
+import { REQUIREMENTS, type Requirement } from "./condition.js";
 import { type Condition, type ConditionKind, conditionsOf } from "./conditions.js";
 import { type ConfigTrust, type GateFacts, gatherFacts } from "./facts.js";
 import { type GateTarget, gateTarget } from "./target.js";
@@ -8,8 +9,8 @@ import { type GateTarget, gateTarget } from "./target.js";
 /** What judging a gate uses of `Deps`: the repository state and the evidence. */
 export type GateDeps = RepoStateDeps & BaselineDeps;
 
-export const REQUIREMENTS = ["clean_tree", "suite", "migrations", "pushed"] as const;
-export type Requirement = (typeof REQUIREMENTS)[number];
+export { describeCondition, REQUIREMENTS, type Requirement } from "./condition.js";
+export { describeGate } from "./describe.js";
 
 export interface GateResult {
   /** gate: every condition for a worker's HEAD; ci: those that need none of the worker's records. */
@@ -84,27 +85,4 @@ export function judge(f: GateFacts): GateResult {
     evidence: { suiteRun: ids("suite")[0] ?? null, dryRuns: ids("dry_run"), leases: ids("lease") },
     trust: f.trust,
   };
-}
-
-/** One line per unmet condition: `kind[/rule] file: detail. Fix: …`. */
-export function describeCondition(c: Condition): string {
-  return `${c.kind}${c.rule ? `/${c.rule}` : ""}${c.file ? ` ${c.file}` : ""}: ${c.detail}.${c.fix ? ` Fix: ${c.fix}` : ""}`;
-}
-
-/** Plain sentences: the verdict and each unmet condition with its fix. */
-export function describeGate(g: GateResult): string {
-  const where = g.target.branch ?? "(no branch)";
-  const who = g.target.worker ?? "no worker";
-  const head = `Gate for ${who} on ${where} at ${g.target.head.slice(0, 10)}: ${g.green ? "GREEN" : "RED"}.`;
-  const lines = [head];
-  if (g.green) {
-    const passed = g.conditions
-      .filter((c) => c.passed === true)
-      .map((c) => `${c.kind}${c.file ? ` ${c.file}` : ""}`);
-    lines.push(`Passed: ${[...new Set(passed)].join("; ")}.`);
-  }
-  for (const c of g.unmet) lines.push(`- ${describeCondition(c)}`);
-  if (g.target.kind === "ref")
-    lines.push("Judged from the branch's ref: the worktree's cleanliness is not visible from here.");
-  return lines.join("\n");
 }

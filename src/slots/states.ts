@@ -2,18 +2,10 @@ import { workerOfBranch } from "../identity.js";
 import type { RepoState } from "../repo/state.js";
 import type { LeaseRow } from "../store/types.js";
 import { describeHolder, fileClashes, type Holder, holdersOf, namesDiffer } from "./holders.js";
+import type { LeaseState } from "./lease-states.js";
 import { shortBranch } from "./rules.js";
 
-export const LEASE_STATES = [
-  "active",
-  "merged",
-  "applied",
-  "released",
-  "revoked",
-  "expired",
-  "conflicted",
-] as const;
-export type LeaseState = (typeof LEASE_STATES)[number];
+export { LEASE_STATES, type LeaseState } from "./lease-states.js";
 
 export interface LeaseConflict {
   where: "main" | "production" | "branch";

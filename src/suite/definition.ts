@@ -6,8 +6,9 @@ import type { Config } from "../config/schema.js";
 import { InputError } from "../errors.js";
 import { sha256 } from "../hash.js";
 
-export const PROFILES = ["pre_push", "smoke"] as const;
-export type Profile = (typeof PROFILES)[number];
+import { PROFILES, type Profile } from "./limits.js";
+
+export { PROFILES, type Profile } from "./limits.js";
 
 export interface SuiteStep {
   name: string;

@@ -11,6 +11,7 @@ import type { LiveSeen, SuiteRunRecord } from "../store/types.js";
 import { type SuiteDefinition, stepCwd, suiteDefinition } from "./definition.js";
 import { executeSuite } from "./execute.js";
 import type { Progress, SuiteJob, SuiteRun } from "./jobs.js";
+import { DEFAULT_WAIT_S, MAX_WAIT_S } from "./limits.js";
 import { seeLive } from "./smoke.js";
 import { type Target, targetOf } from "./target.js";
 
@@ -37,8 +38,7 @@ export interface RunInput {
   onProgress?: ((p: Progress) => void) | undefined;
 }
 
-export const DEFAULT_WAIT_S = 90;
-export const MAX_WAIT_S = 600;
+export { DEFAULT_WAIT_S, MAX_WAIT_S } from "./limits.js";
 
 /**
  * Runs the profile's suite on a clean checkout of HEAD's committed tree (a tester: of main's HEAD)
