@@ -1,6 +1,6 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { registerPrompts } from "../prompts/index.js";
-import { registerTools } from "../tools/index.js";
+import { registerDispatch } from "../tools/dispatch.js";
 import type { Logger } from "./log.js";
 import { VERSION } from "./version.js";
 import type { Workspace } from "./workspace.js";
@@ -20,7 +20,12 @@ export function createServer(deps: ServerDeps): { server: McpServer; close: () =
     { name: "mai-gate", version: VERSION },
     { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
   );
-  registerTools(server, { ...deps, onFirstCall: () => deps.workspace.startup() });
+  const toolDeps = { ...deps, onFirstCall: () => deps.workspace.startup() };
+  // The tools' modules load at the first tool request, not before `initialize` is answered.
+  registerDispatch(server, toolDeps, async () => {
+    const { registerAll } = await import("../tools/index.js");
+    return (registrar) => registerAll(registrar, toolDeps);
+  });
   registerPrompts(server);
   return {
     server,

@@ -2,14 +2,8 @@ import { hostname } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { formatBytes } from "./bounded-read.js";
 import { type Clock, systemClock } from "./clock.js";
-import {
-  CONFIG_FILE,
-  CONFIG_MAX_BYTES,
-  type LoadedConfig,
-  loadConfigFile,
-  MAIN_CANDIDATES,
-  parseConfig,
-} from "./config/load.js";
+import type { LoadedConfig } from "./config/load.js";
+import { MAIN_CANDIDATES } from "./config/main-ref.js";
 import type { Deps, View } from "./deps.js";
 import type { ScratchEngine } from "./dryrun/engine.js";
 import { ConfigError } from "./errors.js";
@@ -106,6 +100,8 @@ export class Workspace implements Deps {
   }
 
   async config(refs: RefSnapshot): Promise<LoadedConfig> {
+    // The YAML parser and the schema load with the first config read, not at start-up.
+    const { CONFIG_FILE, CONFIG_MAX_BYTES, loadConfigFile, parseConfig } = await import("./config/load.js");
     if (this.options.configPath) {
       const path = resolve(this.cwd, this.options.configPath);
       return loadConfigFile(path, this.env);
@@ -161,6 +157,7 @@ export class Workspace implements Deps {
    * names another ref as main. Then the config read is not main's, whatever it says about itself.
    */
   private async mainDisagrees(refs: RefSnapshot, named: string): Promise<string | null> {
+    const { CONFIG_FILE, parseConfig } = await import("./config/load.js");
     const usual = MAIN_CANDIDATES.find((ref) => ref !== named && refs.refs.has(ref));
     if (!usual) return null;
     const text = await showFile(this.git, refs.refs.get(usual)!, CONFIG_FILE);

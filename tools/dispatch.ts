@@ -14,16 +14,18 @@ import { type ZodRawShape, z } from "zod";
 import type { Logger } from "../src/log.js";
 
 /** What a tool file hands over when it registers: the config `McpServer.registerTool` takes. */
-interface ToolConfig {
+interface ToolConfig<I extends ZodRawShape = ZodRawShape> {
   title?: string;
   description?: string;
-  inputSchema?: ZodRawShape;
+  inputSchema?: I;
   outputSchema?: ZodRawShape;
   annotations?: Tool["annotations"];
 }
 
-/** The part of `McpServer` a tool file uses: it registers itself, and nothing else. */
-export type ToolRegistrar = Pick<McpServer, "registerTool">;
+/** What a tool file is handed: it registers itself, with `McpServer.registerTool`'s arguments. */
+export interface ToolRegistrar {
+  registerTool<I extends ZodRawShape>(name: string, config: ToolConfig<I>, callback: ToolCallback<I>): void;
+}
 
 interface Entry {
   config: ToolConfig;
@@ -43,33 +45,45 @@ const CallRequest = z.object({
 const listings = new Map<string, ListToolsResult>();
 
 /**
- * Registers each tool with the SDK and then answers tools/list and tools/call from its own table:
- * the listing is converted to JSON Schema once per process instead of on every call, arguments
- * are checked against a strict object (an unknown field is named, not silently dropped), and a
- * wrong argument answers `[bad_input]` naming the field rather than a validation dump.
+ * Answers tools/list and tools/call from mai-gate's own table of tools, which `load` builds on the
+ * first of them (so `initialize` is answered before any tool module loads): the listing is
+ * converted to JSON Schema once per process, arguments are checked against a strict object (an
+ * unknown field is named, not silently dropped), and a wrong argument answers `[bad_input]` naming
+ * the field rather than a validation dump.
  */
 export function registerDispatch(
   server: McpServer,
   { logger, onFirstCall }: { logger: Logger; onFirstCall?: (() => Promise<void>) | undefined },
-  register: (registrar: ToolRegistrar) => void,
+  load: () => Promise<(registrar: ToolRegistrar) => void>,
 ): void {
   let first: Promise<void> | undefined;
-  const table = new Map<string, Entry>();
-  const registrar: ToolRegistrar = {
-    registerTool(name, config, callback) {
-      const { inputSchema, outputSchema } = config as ToolConfig;
-      table.set(name, {
-        config: config as ToolConfig,
-        input: z.strictObject(inputSchema ?? {}),
-        output: outputSchema ? z.object(outputSchema) : null,
-        callback,
+  let loading: Promise<Map<string, Entry>> | undefined;
+  const tools = () => {
+    loading ??= load().then((register) => {
+      const table = new Map<string, Entry>();
+      register({
+        registerTool(name, config, callback) {
+          table.set(name, {
+            config,
+            input: z.strictObject(config.inputSchema ?? {}),
+            output: config.outputSchema ? z.object(config.outputSchema) : null,
+            callback,
+          });
+        },
       });
-      return server.registerTool(name, config, callback);
-    },
+      return table;
+    });
+    loading.catch(() => {
+      loading = undefined;
+    });
+    return loading;
   };
-  register(registrar);
-  const key = [...table.keys()].join(",");
-  server.server.setRequestHandler(ListToolsRequestSchema, () => {
+  server.server.registerCapabilities({ tools: {} });
+  // The table loads as soon as the client has initialized: ready by its first tools/list.
+  server.server.oninitialized = () => void tools().catch(() => undefined);
+  server.server.setRequestHandler(ListToolsRequestSchema, async () => {
+    const table = await tools();
+    const key = [...table.keys()].join(",");
     let listing = listings.get(key);
     if (!listing) {
       listing = { tools: [...table].map(([name, entry]) => describeTool(name, entry)) };
@@ -84,10 +98,10 @@ export function registerDispatch(
     request: z.infer<typeof CallRequest>,
     extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
   ): Promise<CallToolResult> => {
-    const { name, arguments: given } = request.params;
     first ??= onFirstCall?.() ?? Promise.resolve();
     await first;
-    const entry = table.get(name);
+    const { name, arguments: given } = request.params;
+    const entry = (await tools()).get(name);
     if (!entry) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
     const args = given === undefined ? {} : given;
     const parsed = entry.input.safeParse(args);

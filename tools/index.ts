@@ -1,7 +1,6 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import * as checkDeployConfig from "./check-deploy-config.js";
 import * as deployStatus from "./deploy-status.js";
-import { registerDispatch, type ToolRegistrar } from "./dispatch.js";
+import type { ToolRegistrar } from "./dispatch.js";
 import * as dryRunMigration from "./dry-run-migration.js";
 import * as gateStatus from "./gate-status.js";
 import * as listSlotLeases from "./list-slot-leases.js";
@@ -54,26 +53,21 @@ export const TOOL_ROLES: Record<string, string> = {
   check_deploy_config: "any (worker, head, tester)",
 };
 
-export function registerTools(server: McpServer, deps: ToolDeps): void {
-  registerDispatch(server, deps, (registrar) => {
-    for (const tool of TOOLS) tool.register(withRoleLine(registrar, TOOL_ROLES[tool.name]), deps);
-  });
+/** Registers every tool with `registrar` (src/server.ts loads this module at the first tool request). */
+export function registerAll(registrar: ToolRegistrar, deps: ToolDeps): void {
+  for (const tool of TOOLS) tool.register(withRoleLine(registrar, TOOL_ROLES[tool.name]), deps);
 }
 
 /** The registrar as a tool's register function sees it: its description gains the "Roles:" line. */
 function withRoleLine(registrar: ToolRegistrar, roles: string | undefined): ToolRegistrar {
   if (!roles) return registrar;
   return {
-    registerTool: ((name: string, config: { description?: string }, cb: unknown) =>
+    registerTool(name, config, callback) {
       registrar.registerTool(
         name,
-        {
-          ...config,
-          description: `${config.description ?? ""}
-
-Roles: ${roles}.`,
-        },
-        cb as never,
-      )) as ToolRegistrar["registerTool"],
+        { ...config, description: `${config.description ?? ""}\n\nRoles: ${roles}.` },
+        callback,
+      );
+    },
   };
 }

@@ -1,9 +1,16 @@
-import { parseDocument } from "yaml";
+import { createRequire } from "node:module";
 import type { z } from "zod";
 import { formatBytes, ReadRefusal, readBoundedText } from "../bounded-read.js";
 import { ConfigError } from "../errors.js";
 import { type EnvRef, resolveEnvRefs } from "./env-refs.js";
 import { type Config, configSchema } from "./schema.js";
+
+/** The YAML parser loads with the first config read, not with every module that imports this one. */
+let yamlModule: typeof import("yaml") | undefined;
+const yaml = () => {
+  yamlModule ??= createRequire(import.meta.url)("yaml") as typeof import("yaml");
+  return yamlModule;
+};
 
 export const CONFIG_FILE = "mai-gate.yaml";
 
@@ -40,7 +47,7 @@ export function parseConfig(
       },
     );
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const doc = yaml().parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     const line = first.linePos?.[0]?.line;
