@@ -5,9 +5,8 @@
  */
 import { asRecord, numberField, stringField } from "../deploy/json.js";
 import { nsToMs } from "./duration.js";
+import { engineHealth, textField } from "./engine-fields.js";
 import {
-  HEALTH_DEFAULTS,
-  type HealthSettings,
   type HostPort,
   type ServiceSettings,
   type Setting,
@@ -25,7 +24,12 @@ export function dokploySettings(app: Json, applicationId: string): ServiceSettin
     line: null,
     image: stringField(app, "dockerImage"),
     port: appPort(app),
-    health: healthSettings(asRecord(app.healthCheckSwarm)),
+    health: engineHealth(asRecord(app.healthCheckSwarm), {
+      key: "healthCheckSwarm",
+      testKey: "healthCheckSwarm.Test",
+      field: (f) => `healthCheckSwarm.${f}`,
+      missing: "null",
+    }),
     ...updateSettings(asRecord(app.updateConfigSwarm)),
     rollbackConfig: {
       ...setting("rollbackConfigSwarm", rollback, rollback, null, "set", ROLLBACK_DEFAULT),
@@ -63,14 +67,14 @@ function updateSettings(update: Json | undefined) {
   }
   const monitorNs = numberField(update, "Monitor");
   return {
-    failureAction: text(
+    failureAction: textField(
       update,
       "updateConfigSwarm.FailureAction",
       "FailureAction",
       UPDATE_DEFAULTS.failureAction,
       "Swarm's default is pause",
     ),
-    order: text(
+    order: textField(
       update,
       "updateConfigSwarm.Order",
       "Order",
@@ -110,7 +114,7 @@ function rollbackOrder(rollback: Json | undefined): Setting<string> {
       ...setting("rollbackConfigSwarm", UPDATE_DEFAULTS.order, false, null, "", note),
       missing: "null",
     };
-  return text(rollback, "rollbackConfigSwarm.Order", "Order", UPDATE_DEFAULTS.order, note);
+  return textField(rollback, "rollbackConfigSwarm.Order", "Order", UPDATE_DEFAULTS.order, note);
 }
 
 /** Dokploy's ports published in host mode (`publishMode: "host"`). */
@@ -143,7 +147,7 @@ function restartSettings(restart: Json | undefined) {
   const n = numberField(restart, "MaxAttempts");
   const key = "restartPolicySwarm.MaxAttempts";
   return {
-    restartCondition: text(
+    restartCondition: textField(
       restart,
       "restartPolicySwarm.Condition",
       "Condition",
@@ -158,50 +162,6 @@ function restartSettings(restart: Json | undefined) {
             missing: n === 0 ? "0 (unlimited)" : "not set",
           },
   };
-}
-
-function text(obj: Json, key: string, field: string, fallback: string, note: string): Setting<string> {
-  const value = stringField(obj, field);
-  return value === null
-    ? { ...setting(key, fallback, false, null, fallback, note), missing: "not set" }
-    : setting(key, value, true, null, value, note);
-}
-
-function durationMs(hc: Json | undefined, field: string, fallback: number, note: string) {
-  const ns = hc ? numberField(hc, field) : null;
-  const key = `healthCheckSwarm.${field}`;
-  if (ns === null || ns <= 0) return setting<number | null>(key, fallback, false, null, "", note);
-  return setting<number | null>(key, nsToMs(ns), true, null, `${ns} ns`, note);
-}
-
-function healthSettings(hc: Json | undefined): HealthSettings {
-  const retries = hc ? numberField(hc, "Retries") : null;
-  const base = {
-    missing: "null",
-    key: "healthCheckSwarm",
-    line: null,
-    test: null,
-    testKey: "healthCheckSwarm.Test",
-    testLine: null,
-    intervalMs: durationMs(hc, "Interval", HEALTH_DEFAULTS.intervalMs, "the default is 30s"),
-    retries:
-      retries !== null && retries > 0
-        ? setting<number | null>("healthCheckSwarm.Retries", retries, true, null, String(retries), "")
-        : setting<number | null>(
-            "healthCheckSwarm.Retries",
-            HEALTH_DEFAULTS.retries,
-            false,
-            null,
-            "",
-            "the default is 3",
-          ),
-    startPeriodMs: durationMs(hc, "StartPeriod", HEALTH_DEFAULTS.startPeriodMs, "the default is 0s"),
-  };
-  if (!hc) return { ...base, state: "absent" };
-  const test = Array.isArray(hc.Test) ? hc.Test.filter((t): t is string => typeof t === "string") : [];
-  if (test.length === 0) return { ...base, state: "no_test" };
-  if (test[0] === "NONE") return { ...base, state: "disabled", key: 'healthCheckSwarm.Test ["NONE"]' };
-  return { ...base, state: "test", test };
 }
 
 function startCommands(app: Json): StartCommand[] {

@@ -5,10 +5,8 @@
  * nanoseconds.
  */
 import { asRecord, numberField, stringField } from "../deploy/json.js";
-import { nsToMs } from "./duration.js";
+import { engineHealth, nsField, textField } from "./engine-fields.js";
 import {
-  HEALTH_DEFAULTS,
-  type HealthSettings,
   type HostPort,
   type ServiceSettings,
   type Setting,
@@ -31,15 +29,27 @@ export function swarmSettings(spec: Json, name: string): ServiceSettings {
     line: null,
     image: stringField(container, "Image"),
     port: ports[0]?.target ?? firstTarget(spec) ?? 8080,
-    health: healthSettings(asRecord(container.Healthcheck)),
-    failureAction: text(update, "UpdateConfig.FailureAction", "FailureAction", UPDATE_DEFAULTS.failureAction),
-    order: text(update, "UpdateConfig.Order", "Order", UPDATE_DEFAULTS.order),
-    monitorMs: duration(
+    health: engineHealth(asRecord(container.Healthcheck), {
+      key: "ContainerSpec.Healthcheck",
+      testKey: "ContainerSpec.Healthcheck.Test",
+      field: (f) => `Healthcheck.${f}`,
+      missing: "not set",
+      durationMissing: "not set",
+    }),
+    failureAction: swarmText(
+      update,
+      "UpdateConfig.FailureAction",
+      "FailureAction",
+      UPDATE_DEFAULTS.failureAction,
+    ),
+    order: swarmText(update, "UpdateConfig.Order", "Order", UPDATE_DEFAULTS.order),
+    monitorMs: nsField(
       update,
       "UpdateConfig.Monitor",
       "Monitor",
       UPDATE_DEFAULTS.monitorMs,
       "Swarm's default is 5s",
+      "not set",
     ),
     rollbackConfig: {
       ...setting(
@@ -52,40 +62,20 @@ export function swarmSettings(spec: Json, name: string): ServiceSettings {
       ),
       missing: "not set",
     },
-    rollbackOrder: text(rollback, "RollbackConfig.Order", "Order", UPDATE_DEFAULTS.order),
+    rollbackOrder: swarmText(rollback, "RollbackConfig.Order", "Order", UPDATE_DEFAULTS.order),
     hostPorts: ports,
-    restartCondition: text(restart, "RestartPolicy.Condition", "Condition", "any"),
+    restartCondition: swarmText(restart, "RestartPolicy.Condition", "Condition", "any"),
     restartMaxAttempts: maxAttempts(restart),
     commands: startCommands(container),
   };
 }
 
+/** A string field with Swarm's default said. */
+const swarmText = (obj: Json | undefined, key: string, field: string, fallback: string) =>
+  textField(obj, key, field, fallback, `Swarm's default is ${fallback}`);
+
 const ROLLBACK_DEFAULT =
   "Swarm's default rolls back one task at a time, stop-first, pausing on failure, monitor 5s";
-
-function text(obj: Json | undefined, key: string, field: string, fallback: string): Setting<string> {
-  const value = obj ? stringField(obj, field) : null;
-  const note = `Swarm's default is ${fallback}`;
-  return value === null
-    ? { ...setting(key, fallback, false, null, fallback, note), missing: "not set" }
-    : setting(key, value, true, null, value, note);
-}
-
-function duration(
-  obj: Json | undefined,
-  key: string,
-  field: string,
-  fallback: number | null,
-  note: string,
-): Setting<number | null> {
-  const ns = obj ? numberField(obj, field) : null;
-  if (ns === null || ns <= 0)
-    return {
-      ...setting<number | null>(key, fallback, false, null, "", note),
-      missing: ns === 0 ? "0" : "not set",
-    };
-  return setting<number | null>(key, nsToMs(ns), true, null, `${ns} ns`, note);
-}
 
 function maxAttempts(restart: Json | undefined): Setting<number> {
   const n = restart ? numberField(restart, "MaxAttempts") : null;
@@ -95,48 +85,6 @@ function maxAttempts(restart: Json | undefined): Setting<number> {
     ...setting(key, 0, false, null, "", "Swarm's default is unlimited"),
     missing: n === 0 ? "0 (unlimited)" : "not set",
   };
-}
-
-function healthSettings(hc: Json | undefined): HealthSettings {
-  const retries = hc ? numberField(hc, "Retries") : null;
-  const base = {
-    missing: "not set",
-    key: "ContainerSpec.Healthcheck",
-    line: null,
-    test: null,
-    testKey: "ContainerSpec.Healthcheck.Test",
-    testLine: null,
-    intervalMs: duration(
-      hc,
-      "Healthcheck.Interval",
-      "Interval",
-      HEALTH_DEFAULTS.intervalMs,
-      "the default is 30s",
-    ),
-    retries:
-      retries !== null && retries > 0
-        ? setting<number | null>("Healthcheck.Retries", retries, true, null, String(retries), "")
-        : setting<number | null>(
-            "Healthcheck.Retries",
-            HEALTH_DEFAULTS.retries,
-            false,
-            null,
-            "",
-            "the default is 3",
-          ),
-    startPeriodMs: duration(
-      hc,
-      "Healthcheck.StartPeriod",
-      "StartPeriod",
-      HEALTH_DEFAULTS.startPeriodMs,
-      "the default is 0s",
-    ),
-  };
-  if (!hc) return { ...base, state: "absent" };
-  const test = Array.isArray(hc.Test) ? hc.Test.filter((t): t is string => typeof t === "string") : [];
-  if (test.length === 0) return { ...base, state: "no_test" };
-  if (test[0] === "NONE") return { ...base, state: "disabled", key: 'Healthcheck.Test ["NONE"]' };
-  return { ...base, state: "test", test };
 }
 
 /** ContainerSpec.Command replaces the image's entrypoint; ContainerSpec.Args its command. */
