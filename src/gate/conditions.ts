@@ -47,8 +47,17 @@ function pushed(f: GateFacts): Condition {
     });
   const name = `${remote}/${shortBranch(branch)}`;
   const at = f.state.view.refs.refs.get(name);
-  if (at === head) return pass("pushed", null, `${name} is at HEAD ${head.slice(0, 10)}`);
   const fix = `git push -u ${remote} ${shortBranch(branch)} (then call gate_status again).`;
+  // A remote-tracking ref can be written by hand: when the fetch that would correct it failed, the
+  // push cannot be confirmed (fails closed, like an unreachable production).
+  if (f.state.fetch.status === "failed")
+    return fail(
+      "pushed",
+      null,
+      `cannot confirm the push: git fetch from ${remote} failed (${f.state.fetch.error})`,
+      `Make ${remote} reachable, then call gate_status again.`,
+    );
+  if (at === head) return pass("pushed", null, `${name} is at HEAD ${head.slice(0, 10)}`);
   if (!at) return fail("pushed", null, `not pushed: ${remote} has no branch ${shortBranch(branch)}`, fix);
   return fail("pushed", null, `${name} is at ${at.slice(0, 10)}, not at HEAD ${head.slice(0, 10)}`, fix);
 }

@@ -53,7 +53,7 @@ export async function reportCompleted(
       "Shorten it: link to details instead of pasting them.",
     );
   }
-  const state = await gatherRepoState(ws, { fetch: true });
+  const state = await gatherRepoState(ws, { fetch: "always" });
   requireRole(state.view.identity, ["worker"], "report completion");
   const target = await gateTarget(ws.git, state, { worker: input.worker });
   const gate = await evaluate(ws, state, target);

@@ -47,7 +47,7 @@ export async function verifyCompletion(
       `${input.branch} is not a worker branch mai/<worker>/<task>`,
       "Pass the worker and the mai/<worker>/<task> branch its completion names.",
     );
-  const state = await gatherRepoState(ws, { fetch: true });
+  const state = await gatherRepoState(ws, { fetch: "always" });
   if (options.roles) requireRole(state.view.identity, options.roles, "verify completions");
   const sha = await fullSha(ws, input.sha);
   const target = await fromRef(ws.git, state, input.branch, sha);

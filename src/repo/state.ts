@@ -49,15 +49,19 @@ export interface RepoState {
 }
 
 /**
- * Reads main, every branch and production. Fetches first (throttled across processes, bounded by a
- * timeout; offline is an outcome). Production's failure never fails the call: it is reported.
+ * Reads main, every branch and production. Fetches first (throttled across processes unless
+ * `fetch: "always"`, bounded by a timeout; offline is an outcome). Production's failure never fails
+ * the call: it is reported.
  */
-export async function gatherRepoState(ws: RepoStateDeps, options: { fetch: boolean }): Promise<RepoState> {
+export async function gatherRepoState(
+  ws: RepoStateDeps,
+  options: { fetch: boolean | "always" },
+): Promise<RepoState> {
   let view = await ws.view();
   const { config } = view.loaded;
   const store = await ws.store(view.loaded);
   const fetch = options.fetch
-    ? await maybeFetch(ws, view, store)
+    ? await maybeFetch(ws, view, store, options.fetch === "always")
     : ({ status: "skipped", reason: "not requested" } as const);
   if (fetch.status === "fetched") view = await ws.refreshed(view);
   const [scanned, production] = await Promise.all([
@@ -106,19 +110,29 @@ export function remoteOf(state: Pick<RepoState, "view">): string | null {
   return gitConfig.remote ?? tracked ?? null;
 }
 
-async function maybeFetch(ws: RepoStateDeps, view: View, store: StateStore): Promise<FetchOutcome> {
+async function maybeFetch(
+  ws: RepoStateDeps,
+  view: View,
+  store: StateStore,
+  always: boolean,
+): Promise<FetchOutcome> {
   const { git: gitConfig, main_branch } = view.loaded.config;
   const remote = remoteOf({ view });
   if (!remote) return { status: "skipped", reason: `${main_branch} is a local branch: no remote to fetch` };
   // The throttle is an economy, not a decision: when the state file is too busy to claim it, the
   // call goes on with the refs it has rather than fail.
-  const claimed = await store
-    .claimInterval(`fetch:${remote}`, gitConfig.fetch_interval_seconds * 1000, ws.clock.now())
-    .catch((err: unknown) => {
-      if (!(err instanceof StateError)) throw err;
-      ws.logger.warn({ remote, err: err.message }, "the fetch throttle could not be claimed; not fetching");
-      return null;
-    });
+  const claimed = always
+    ? true
+    : await store
+        .claimInterval(`fetch:${remote}`, gitConfig.fetch_interval_seconds * 1000, ws.clock.now())
+        .catch((err: unknown) => {
+          if (!(err instanceof StateError)) throw err;
+          ws.logger.warn(
+            { remote, err: err.message },
+            "the fetch throttle could not be claimed; not fetching",
+          );
+          return null;
+        });
   if (claimed === null)
     return { status: "skipped", reason: "the state file was too busy to claim the fetch" };
   if (!claimed) {

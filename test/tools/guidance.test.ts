@@ -85,6 +85,19 @@ describe("answers that know the state: Next lines from the verdict engine", () =
     expect(structured<Gate>(await w.c.call("gate_status", {})).green).toBe(true);
   });
 
+  it("a remote-tracking ref written by hand does not count as pushed: the fetch before judging corrects it", async () => {
+    const w = await workerSession(app, "mai/uma/forge");
+    await w.commit({ "NOTES.md": "forged\n" }, "work");
+    await w.c.call("run_pre_push_suite", {});
+    await w.git("update-ref", `refs/remotes/origin/${w.branch}`, "HEAD");
+    const g = structured<Gate>(await w.c.call("gate_status", {}));
+    expect(g.green).toBe(false);
+    expect(g.conditions.find((c) => c.kind === "pushed")?.detail).toBe(
+      `not pushed: origin has no branch ${w.branch}`,
+    );
+    expect((await w.c.call("report_completed", { summary: "forged" })).isError).toBe(true);
+  });
+
   it("a dirty tree lists the migration whose working copy differs from its dry run, before the commit", async () => {
     const w = await workerSession(app, "mai/pia/dirty");
     const lease = structured<{ leases: { files: string[] }[] }>(

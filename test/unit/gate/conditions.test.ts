@@ -203,6 +203,12 @@ describe("verdict conditions (pure functions of the facts)", () => {
     expect(never.map((c) => c.kind)).toEqual(["pushed"]);
     expect(never[0]!.detail).toBe("not pushed: origin has no branch mai/ann/task");
     expect(never[0]!.fix).toBe("git push -u origin mai/ann/task (then call gate_status again).");
+    // A ref written by hand is corrected by the fetch; when the fetch failed, the push is unconfirmed.
+    const offline = at(undefined);
+    offline.state.fetch = { status: "failed", remote: "origin", error: "could not read from remote" };
+    expect(judge(offline).unmet.map((c) => c.detail)).toEqual([
+      "cannot confirm the push: git fetch from origin failed (could not read from remote)",
+    ]);
     const behind = judge(at("b".repeat(40))).unmet;
     expect(behind[0]!.detail).toBe(`origin/mai/ann/task is at bbbbbbbbbb, not at HEAD ${"h".repeat(10)}`);
     // Red on everything: the fixes in the order they must be done, pushing last.
