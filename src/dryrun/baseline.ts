@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { Deps } from "../deps.js";
@@ -203,11 +204,21 @@ async function fromProduction(ws: BaselineDeps, state: RepoState, main: MainMigr
     const file = join(dir, `prod-${sha256(JSON.stringify(p.history.rows)).slice(0, 16)}.sql`);
     let dump = await readFresh(file, ws.clock.now() - maxAgeMs);
     if (dump === null) {
-      dump = await takeDump(ws, state);
-      await mkdir(dir, { recursive: true });
-      const meta: DumpMeta = { takenAt: ws.clock.now(), history: p.history.rows };
-      await writeAtomic(`${file}.json`, JSON.stringify(meta));
-      await writeAtomic(file, dump);
+      // Gates judged side by side (the head's review) ask at once: one dump answers them all.
+      let taking = dumping.get(file);
+      if (!taking) {
+        const rows = p.history.rows;
+        taking = takeDump(ws, state).then(async (taken) => {
+          await mkdir(dir, { recursive: true });
+          const meta: DumpMeta = { takenAt: ws.clock.now(), history: rows };
+          await writeAtomic(`${file}.json`, JSON.stringify(meta));
+          await writeAtomic(file, taken);
+          return taken;
+        });
+        dumping.set(file, taking);
+        void taking.finally(() => dumping.delete(file)).catch(() => undefined);
+      }
+      dump = await taking;
     }
     return prodBaseline(
       dump,
@@ -300,8 +311,11 @@ async function newestDump(dir: string): Promise<{ dump: string; meta: DumpMeta }
   return { dump: await readFile(file, "utf8"), meta };
 }
 
+/** Dumps being taken in this process, by file: concurrent callers share one. */
+const dumping = new Map<string, Promise<string>>();
+
 async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
   await writeFile(tmp, text);
   await rename(tmp, file);
 }

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -37,7 +37,7 @@ export function createSnapshotStore(dir: string, options: { keep?: number } = {}
   }
 
   async function writeAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
     try {
       await writeFile(tmp, bytes);
       await rename(tmp, file);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { accessSync, closeSync, constants, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { appendFile, chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { basename, delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
@@ -117,7 +118,7 @@ export async function installShim(
     );
   }
   await mkdir(dir, { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
+  const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
   await writeFile(temp, shimScript(spec, options.node, options.cli));
   await chmod(temp, 0o755);
   await rename(temp, path);
