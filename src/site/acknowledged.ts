@@ -21,11 +21,10 @@ export interface AcknowledgedRisk {
 export async function acknowledgedRisks(
   store: StateStore,
   files: string[],
-  perFile = 3,
 ): Promise<AcknowledgedRisk[]> {
   const out: AcknowledgedRisk[] = [];
   for (const file of [...new Set(files)].slice(0, 200)) {
-    const [latest] = await store.dryRuns({ file, limit: perFile });
+    const [latest] = await store.dryRuns({ file, limit: 1 });
     const site = (latest?.report as { site?: SiteFinding[] } | null)?.site ?? [];
     for (const f of site) {
       if (!f.acknowledged) continue;

@@ -79,7 +79,7 @@ export async function listLeases(ws: RepoStateDeps, input: ListInput = {}): Prom
   // The site-safety warnings a listed open lease's file accepted with a marker (its latest dry run).
   for (const l of leases) {
     if (l.lease.endedAt === null && l.state !== "applied")
-      l.acknowledged = await acknowledgedRisks(state.store, l.lease.files, 1);
+      l.acknowledged = await acknowledgedRisks(state.store, l.lease.files);
   }
   return {
     leases,

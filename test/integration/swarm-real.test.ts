@@ -171,6 +171,10 @@ async function waitFor<T>(what: string, probe: () => Promise<T | null | undefine
   }
 }
 
+/** `docker service update` to another image, without waiting: the tests watch what follows. */
+const updateImage = (service: string, image: string) =>
+  engine.docker("service", "update", "--detach", "--no-resolve-image", "--image", image, service);
+
 const updateState = async (service: string) =>
   (
     await engine.docker(
@@ -185,15 +189,7 @@ const updateState = async (service: string) =>
 describe("a real Swarm: what deploy_status says after an update to a crash-looping release", () => {
   it("the recommended block rolls back, with the old task serving throughout", async () => {
     const old = (await runningTask("app_web", "healthy"))!;
-    await engine.docker(
-      "service",
-      "update",
-      "--detach",
-      "--no-resolve-image",
-      "--image",
-      "app:v2",
-      "app_web",
-    );
+    await updateImage("app_web", "app:v2");
     let samples = 0;
     await waitFor("the rollback", async () => {
       // The old container is running and healthy at every look, until the rollback completes.
@@ -213,15 +209,7 @@ describe("a real Swarm: what deploy_status says after an update to a crash-loopi
   });
 
   it("the outage's block pauses with no running task, and deploy_status says the site is down", async () => {
-    await engine.docker(
-      "service",
-      "update",
-      "--detach",
-      "--no-resolve-image",
-      "--image",
-      "app:v2",
-      "outage_web",
-    );
+    await updateImage("outage_web", "app:v2");
     await waitFor("the paused update", async () =>
       (await updateState("outage_web")) === "paused" ? true : null,
     );
@@ -259,15 +247,7 @@ describe("a real Swarm: check_deploy_config reads the live service", () => {
     ]);
 
     const old = (await runningTask("hp_web"))!;
-    await engine.docker(
-      "service",
-      "update",
-      "--detach",
-      "--no-resolve-image",
-      "--image",
-      "app:v1b",
-      "hp_web",
-    );
+    await updateImage("hp_web", "app:v1b");
     const s = await waitFor("the update to be stuck", async () => {
       const answer = await status(c);
       return answer.swarm.data?.condition === "stuck" ? answer : null;
