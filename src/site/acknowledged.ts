@@ -16,12 +16,9 @@ export interface AcknowledgedRisk {
 /**
  * The acknowledged warnings recorded by the latest dry run of each file (by path): what deploy
  * status and the head's lease review show, so a deliberate contract step or long lock is seen
- * before it ships. At most `perFile` records are read for each.
+ * before it ships. Only each file's latest dry run is read.
  */
-export async function acknowledgedRisks(
-  store: StateStore,
-  files: string[],
-): Promise<AcknowledgedRisk[]> {
+export async function acknowledgedRisks(store: StateStore, files: string[]): Promise<AcknowledgedRisk[]> {
   const out: AcknowledgedRisk[] = [];
   for (const file of [...new Set(files)].slice(0, 200)) {
     const [latest] = await store.dryRuns({ file, limit: 1 });
